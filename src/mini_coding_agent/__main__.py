@@ -1,0 +1,3 @@
+from mini_coding_agent.cli import main
+
+raise SystemExit(main())
