@@ -63,7 +63,14 @@ class GenerationOptions:
 
 
 class ModelError(Exception):
-    """A failure talking to the model server; str(error) is one line for the user."""
+    """A failure talking to the model server; str(error) is one line for the user.
+
+    `partial` holds what had streamed in before the failure, if anything did.
+    """
+
+    def __init__(self, message: str = "", partial: ModelReply | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class ModelUnavailable(ModelError):

@@ -106,18 +106,28 @@ class ToolRegistry:
     def specs(self) -> list[dict[str, Any]]:
         return [tool.spec() for tool in self._tools.values()]
 
-    def validate(self, name: str, args: Any) -> tuple[Tool, Args]:
+    def validate(
+        self, name: str, args: Any, workspace: Workspace | None = None
+    ) -> tuple[Tool, Args]:
+        """Check a call's arguments; with a workspace, also check its path before any approval."""
         tool = self.get(name)
         if args is None:
             args = {}
         if not isinstance(args, dict):
             raise ToolError(f"arguments for {name} must be a JSON object")
         try:
-            return tool, tool.params.model_validate(args)
+            parsed = tool.params.model_validate(args)
         except ValidationError as error:
             raise ToolError(
                 f"invalid arguments for {name}: {_describe(error)}; expected {tool.signature()}"
             ) from None
+        path = getattr(parsed, "path", None)
+        if workspace is not None and isinstance(path, str):
+            try:
+                workspace.resolve(path, for_write=tool.risky)
+            except PathError as error:
+                raise ToolError(str(error)) from None
+        return tool, parsed
 
     @staticmethod
     def execute(tool: Tool, args: Args, ctx: ToolContext) -> tuple[bool, str]:
@@ -129,3 +139,25 @@ class ToolRegistry:
         except OSError as error:
             return False, f"error: {tool.name} failed: {error.strerror or error}"
         return True, clip_middle(output, OUTPUT_LIMIT)
+
+
+def summarize(name: str, args: dict[str, Any], width: int = 100) -> str:
+    """A one-line description of a call, for approval prompts, progress lines and notes."""
+    if isinstance(args.get("command"), str):
+        detail = args["command"]
+    elif isinstance(args.get("path"), str) and isinstance(args.get("pattern"), str):
+        detail = f"{args['pattern']!r} in {args['path']}"
+    elif isinstance(args.get("pattern"), str):
+        detail = repr(args["pattern"])
+    elif isinstance(args.get("path"), str):
+        detail = args["path"]
+        if "start" in args or "end" in args:
+            detail += f" [{args.get('start', 1)}-{args.get('end', '')}]"
+    elif isinstance(args.get("task"), str):
+        detail = args["task"]
+    else:
+        detail = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    detail = " ".join(detail.split())
+    if len(detail) > width:
+        detail = detail[: width - 3] + "..."
+    return f"{name} {detail}".rstrip()

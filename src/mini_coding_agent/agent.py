@@ -1,0 +1,233 @@
+"""The agent loop: ask → query the model → run the tools it calls → repeat until it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from mini_coding_agent.context import system_prompt
+from mini_coding_agent.conversation import Conversation
+from mini_coding_agent.events import (
+    Final,
+    ModelDelta,
+    ModelFinished,
+    ModelStarted,
+    Notice,
+    Sink,
+    Subagent,
+    ToolFinished,
+    ToolStarted,
+    discard,
+)
+from mini_coding_agent.models.base import ModelClient, ModelReply, ToolCall
+from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
+from mini_coding_agent.protocol import correction, parse_reply, split_thinking
+from mini_coding_agent.sessions import WorkingMemory
+from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistry, summarize
+from mini_coding_agent.workspace import Workspace
+
+READ_ONLY_TOOLS = ("list_files", "read_file", "search")
+TOOL_MODES = ("native", "text")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_steps: int = 6
+    max_format_errors: int = 3
+    max_subagent_steps: int = 8
+
+
+class Agent:
+    """Runs user requests against one conversation. Never prints: everything goes to the sink."""
+
+    def __init__(
+        self,
+        model: ModelClient,
+        registry: ToolRegistry,
+        workspace: Workspace,
+        conversation: Conversation,
+        *,
+        tool_mode: str = "native",
+        facts: str = "",
+        permissions: Permissions | None = None,
+        approver: Approver = deny_all,
+        sink: Sink = discard,
+        limits: Limits = Limits(),
+        memory: WorkingMemory | None = None,
+        depth: int = 0,
+    ):
+        if tool_mode not in TOOL_MODES:
+            raise ValueError(f"unknown tool mode '{tool_mode}'")
+        self.model = model
+        self.registry = registry
+        self.workspace = workspace
+        self.conversation = conversation
+        self.tool_mode = tool_mode
+        self.facts = facts
+        self.permissions = permissions or Permissions("ask")
+        self.approver = approver
+        self.sink = sink
+        self.limits = limits
+        self.memory = memory or WorkingMemory()
+        self.depth = depth
+        self.tool_specs = registry.specs() if tool_mode == "native" else None
+        self.context = ToolContext(
+            workspace=workspace,
+            delegate=self._delegate if depth == 0 and "delegate" in registry else None,
+        )
+        self._last_call: tuple[str, str] | None = None
+
+    def ask(self, request: str) -> str:
+        """Run one user request to a final answer (or a limit) and return that answer."""
+        memory = self.memory.text()
+        content = f"{request}\n\n{memory}" if memory else request
+        self.conversation.add({"role": "user", "content": content}, request=request)
+        self.memory.note_request(request)
+        self._last_call = None
+        tool_steps = format_errors = 0
+        while True:
+            reply = self._query(tool_steps + format_errors + 1)
+            _thinking, text = split_thinking(reply.content)
+            if reply.tool_calls:
+                self._run_calls(text, reply.tool_calls, native=True)
+            else:
+                parsed = parse_reply(text, self.registry.names)
+                if parsed.calls:
+                    self._run_calls(text, parsed.calls, native=False)
+                elif parsed.error is not None:
+                    format_errors += 1
+                    self.conversation.add({"role": "assistant", "content": text})
+                    self.conversation.add({"role": "user", "content": correction(parsed.error)})
+                    self.sink(Notice(f"model reply not understood: {parsed.error}"))
+                    if format_errors >= self.limits.max_format_errors:
+                        return self._stop(
+                            f"Stopped: {format_errors} replies in a row could not be understood "
+                            "as a tool call or an answer. A model that follows instructions "
+                            "better may help."
+                        )
+                    continue
+                else:
+                    return self._finish(parsed.final or "", text)
+            tool_steps += 1
+            format_errors = 0
+            if tool_steps >= self.limits.max_steps:
+                return self._stop(
+                    f"Stopped after {tool_steps} tool steps without a final answer "
+                    "(--max-steps). Ask me to continue to go on."
+                )
+
+    def reset(self) -> None:
+        self.conversation.reset()
+        self.memory = WorkingMemory()
+
+    def _query(self, step: int) -> ModelReply:
+        self.sink(ModelStarted(step))
+        reply = self.model.chat(
+            self.conversation.messages,
+            tools=self.tool_specs,
+            on_delta=lambda kind, text: self.sink(ModelDelta(kind, text)),
+        )
+        self.sink(ModelFinished(reply.usage))
+        return reply
+
+    def _run_calls(self, text: str, calls: list[ToolCall], *, native: bool) -> None:
+        """Run every call of one reply. Native calls get role-tool results; calls the model
+        wrote as text get their results back as one user message in the text protocol."""
+        if native:
+            calls = [c if c.id else replace(c, id=f"call_{i}") for i, c in enumerate(calls)]
+            assistant = {"role": "assistant", "content": text}
+            assistant["tool_calls"] = [c.to_message() for c in calls]
+            self.conversation.add(assistant)
+        else:
+            self.conversation.add({"role": "assistant", "content": text})
+        outputs: list[str] = []
+        try:
+            for call in calls:
+                outputs.append(self._run_tool(call))
+        except KeyboardInterrupt:
+            outputs += ["error: interrupted by the user"] * (len(calls) - len(outputs))
+            raise
+        finally:
+            if native:
+                for call, output in zip(calls, outputs, strict=False):
+                    self.conversation.add(
+                        {
+                            "role": "tool",
+                            "name": call.name,
+                            "tool_call_id": call.id,
+                            "content": output,
+                        }
+                    )
+            elif outputs:
+                blocks = [
+                    f'<tool_result name="{call.name}">\n{output}\n</tool_result>'
+                    for call, output in zip(calls, outputs, strict=False)
+                ]
+                self.conversation.add({"role": "user", "content": "\n\n".join(blocks)})
+
+    def _run_tool(self, call: ToolCall) -> str:
+        self.sink(ToolStarted(call))
+        ok, output = self._execute(call)
+        self.sink(ToolFinished(call, ok, output))
+        first_line = output.splitlines()[0] if output else ""
+        summary = f"{summarize(call.name, call.args, 60)} → {first_line}"
+        self.memory.note_tool(call.name, call.args, summary)
+        self.conversation.record(
+            {"type": "tool", "name": call.name, "args": call.args, "ok": ok, "summary": summary}
+        )
+        return output
+
+    def _execute(self, call: ToolCall) -> tuple[bool, str]:
+        try:
+            tool, args = self.registry.validate(call.name, call.args, self.workspace)
+        except ToolError as error:
+            return False, f"error: {error}"
+        key = (call.name, args.model_dump_json())
+        if key == self._last_call:
+            return False, (
+                f"error: you just made this exact {call.name} call; its result is above. "
+                "Use it, or do something different."
+            )
+        self._last_call = key
+        decision = self.permissions.decide(tool.name, tool.risky)
+        if decision == "deny":
+            return False, (
+                f"error: {tool.name} is not allowed in this session (approval mode: "
+                f"{self.permissions.mode}); do without it or tell the user what to run"
+            )
+        if decision == "ask":
+            request = ApprovalRequest(tool.name, args.model_dump(), summarize(tool.name, call.args))
+            if not self.approver(request):
+                return False, f"error: the user denied this {tool.name} call"
+        return self.registry.execute(tool, args, self.context)
+
+    def _delegate(self, task: str, max_steps: int) -> str:
+        registry = self.registry.only(READ_ONLY_TOOLS)
+        child = Agent(
+            self.model,
+            registry,
+            self.workspace,
+            Conversation(system_prompt(self.facts, registry, self.tool_mode, subagent=True)),
+            tool_mode=self.tool_mode,
+            facts=self.facts,
+            permissions=Permissions("never"),
+            sink=lambda event: self.sink(Subagent(event)),
+            limits=replace(
+                self.limits, max_steps=max(1, min(max_steps, self.limits.max_subagent_steps))
+            ),
+            depth=self.depth + 1,
+        )
+        return child.ask(task)
+
+    def _finish(self, answer: str, reply_text: str) -> str:
+        # The reply is kept as the model wrote it (tags and all) so the server's cache of its
+        # own output stays valid; the answer is what the user sees.
+        self.conversation.add({"role": "assistant", "content": reply_text}, answer=answer)
+        self.memory.note(f"answered: {answer}")
+        self.sink(Final(answer))
+        return answer
+
+    def _stop(self, reason: str) -> str:
+        self.conversation.record({"type": "stopped", "reason": reason})
+        self.memory.note(reason)
+        self.sink(Final(reason))
+        return reason

@@ -1,0 +1,102 @@
+"""Assembly: settings in, a ready agent out (workspace, model client, tools, session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from mini_coding_agent import __version__
+from mini_coding_agent.agent import Agent, Limits
+from mini_coding_agent.context import system_prompt
+from mini_coding_agent.conversation import Conversation
+from mini_coding_agent.events import Sink
+from mini_coding_agent.models.base import GenerationOptions, ModelClient, ModelInfo
+from mini_coding_agent.permissions import Approver, Permissions
+from mini_coding_agent.sessions import Session, SessionStore, WorkingMemory
+from mini_coding_agent.settings import Settings
+from mini_coding_agent.tools import default_registry
+from mini_coding_agent.workspace import Workspace
+
+
+@dataclass
+class Runtime:
+    agent: Agent
+    session: Session
+    workspace: Workspace
+    info: ModelInfo
+    settings: Settings
+    num_ctx: int
+    resumed: bool
+
+
+def make_client(settings: Settings) -> ModelClient:
+    from mini_coding_agent.models.ollama import OllamaClient
+
+    options = GenerationOptions(
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        num_ctx=settings.num_ctx,
+    )
+    return OllamaClient(settings.model, settings.host, options, timeout=settings.ollama_timeout)
+
+
+def choose_tool_mode(requested: str, info: ModelInfo) -> str:
+    if requested == "auto":
+        return "native" if info.supports_tools else "text"
+    return requested
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    sink: Sink,
+    approver: Approver,
+    client: ModelClient | None = None,
+) -> Runtime:
+    """Raises PathError (bad workspace), SessionError (bad --resume) or ModelError."""
+    workspace = Workspace.open(settings.cwd)
+    store = SessionStore(workspace.ensure_state_dir() / "sessions")
+    session = store.open(settings.resume) if settings.resume else None
+    client = client or make_client(settings)
+    info = client.info()
+    num_ctx = min(settings.num_ctx, info.context_length or settings.num_ctx)
+    if hasattr(client, "options"):
+        client.options = replace(client.options, num_ctx=num_ctx)
+    registry = default_registry()
+
+    if session is not None:
+        recorded = session.header.get("tool_mode")
+        tool_mode = recorded if settings.tool_mode == "auto" and recorded else None
+        tool_mode = tool_mode or choose_tool_mode(settings.tool_mode, info)
+        conversation = Conversation.resume(session)
+        facts = session.header.get("facts", "")
+    else:
+        tool_mode = choose_tool_mode(settings.tool_mode, info)
+        facts = workspace.snapshot().text()
+        system = system_prompt(facts, registry, tool_mode)
+        session = store.create(
+            {
+                "version": __version__,
+                "root": str(workspace.root),
+                "model": settings.model,
+                "tool_mode": tool_mode,
+                "facts": facts,
+                "system": system,
+            }
+        )
+        conversation = Conversation(system, session)
+
+    agent = Agent(
+        client,
+        registry,
+        workspace,
+        conversation,
+        tool_mode=tool_mode,
+        facts=facts,
+        permissions=Permissions(settings.approval),
+        approver=approver,
+        sink=sink,
+        limits=Limits(max_steps=settings.max_steps),
+        memory=WorkingMemory.from_records(session.records),
+    )
+    return Runtime(agent, session, workspace, info, settings, num_ctx, settings.resume is not None)

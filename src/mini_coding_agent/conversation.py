@@ -1,0 +1,47 @@
+"""The conversation: the system message, then every message in order, append-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mini_coding_agent.models.base import Message
+from mini_coding_agent.sessions import Record, Session
+
+
+class Conversation:
+    """Messages sent to the model. Only appended to (and reset), so each request extends the last.
+
+    When a session is attached, every message is also written to it as it is appended.
+    """
+
+    def __init__(self, system: str, session: Session | None = None):
+        self.system = system
+        self.session = session
+        self.messages: list[Message] = [{"role": "system", "content": system}]
+
+    @classmethod
+    def resume(cls, session: Session) -> Conversation:
+        conversation = cls(session.header["system"], session)
+        conversation.replay(session.records)
+        return conversation
+
+    def replay(self, records: list[Record]) -> None:
+        for record in records:
+            if record.get("type") == "reset":
+                del self.messages[1:]
+            elif record.get("type") == "message":
+                self.messages.append(record["message"])
+
+    def add(self, message: Message, **meta: Any) -> None:
+        self.messages.append(message)
+        if self.session is not None:
+            self.session.append({"type": "message", "message": message, **meta})
+
+    def record(self, record: Record) -> None:
+        """Persist a record that is not a message (a tool outcome, a reset)."""
+        if self.session is not None:
+            self.session.append(record)
+
+    def reset(self) -> None:
+        del self.messages[1:]
+        self.record({"type": "reset"})

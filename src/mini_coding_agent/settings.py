@@ -1,0 +1,141 @@
+"""Settings: the defaults, overridden by the environment, overridden by command-line flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, fields
+
+from mini_coding_agent import __version__
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+PLANNED = {
+    ("provider", "openai"): "--provider openai (OpenAI-compatible servers) is not available yet",
+    ("tool_mode", "json"): "--tool-mode json (constrained JSON actions) is not available yet",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    prompt: str = ""
+    cwd: str = "."
+    model: str = "qwen3.5:4b"
+    host: str = DEFAULT_OLLAMA_HOST
+    provider: str = "ollama"
+    ollama_timeout: float = 300.0
+    resume: str | None = None
+    approval: str = "ask"
+    tool_mode: str = "auto"
+    max_steps: int = 6
+    max_new_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.9
+    num_ctx: int = 16384
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = _positive_float(text) if text.strip() not in ("0", "0.0") else 0.0
+    if value > 2:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 2, got {value}")
+    return value
+
+
+def _ollama_host_from_env() -> str | None:
+    """OLLAMA_HOST as Ollama reads it: scheme and port optional, a bind-all address means here."""
+    raw = os.environ.get("OLLAMA_HOST", "").strip()
+    if not raw:
+        return None
+    scheme, _, rest = raw.rpartition("://")
+    host, _, port = rest.partition(":")
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    return f"{scheme or 'http'}://{host}:{port or '11434'}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = Settings()
+    parser = argparse.ArgumentParser(
+        prog="mini-coding-agent",
+        description="A local-first coding agent for the terminal. With a prompt it runs that one "
+        "request and prints the answer; without one it starts an interactive session.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = parser.add_argument
+    add("prompt", nargs="*", help="a one-shot request; omit it for the interactive REPL")
+    add("--cwd", default=d.cwd, help="workspace directory the agent inspects and changes")
+    add("--model", default=d.model, help="model name on the server")
+    add("--host", default=None, help=f"server URL (default: $OLLAMA_HOST or {d.host})")
+    add("--provider", choices=("ollama", "openai"), default=d.provider, help="server API")
+    add(
+        "--ollama-timeout",
+        type=_positive_float,
+        default=d.ollama_timeout,
+        help="seconds to wait for the server before giving up",
+    )
+    add("--resume", metavar="ID|latest", default=None, help="continue a saved session")
+    add(
+        "--approval",
+        choices=("ask", "auto", "never"),
+        default=d.approval,
+        help="risky tools (shell, writes): ask first, allow all (trusted repos only), deny all",
+    )
+    add(
+        "--tool-mode",
+        choices=("auto", "native", "text", "json"),
+        default=d.tool_mode,
+        help="how the model calls tools: auto picks native when the model supports tools",
+    )
+    add(
+        "--max-steps",
+        type=_positive_int,
+        default=d.max_steps,
+        help="tool steps allowed for one request",
+    )
+    add(
+        "--max-new-tokens",
+        type=_positive_int,
+        default=d.max_new_tokens,
+        help="output token cap per model reply",
+    )
+    add("--temperature", type=_unit_float, default=d.temperature, help="sampling temperature")
+    add("--top-p", type=_unit_float, default=d.top_p, help="nucleus sampling")
+    add(
+        "--num-ctx",
+        type=_positive_int,
+        default=d.num_ctx,
+        help="context window to request (capped at the model's maximum)",
+    )
+    add("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    values = {f.name: getattr(ns, f.name) for f in fields(Settings) if f.name != "prompt"}
+    values["prompt"] = " ".join(ns.prompt).strip()
+    values["host"] = ns.host or _ollama_host_from_env() or DEFAULT_OLLAMA_HOST
+    for (name, value), message in PLANNED.items():
+        if values[name] == value:
+            parser.error(message)
+    return Settings(**values)

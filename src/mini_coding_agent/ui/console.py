@@ -1,0 +1,157 @@
+"""Terminal rendering of agent events with rich, and the terminal's approval prompt."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.spinner import Spinner
+from rich.text import Text
+
+from mini_coding_agent.events import (
+    Event,
+    Final,
+    ModelDelta,
+    ModelFinished,
+    ModelStarted,
+    Notice,
+    Subagent,
+    ToolFinished,
+    ToolStarted,
+)
+from mini_coding_agent.permissions import ApprovalRequest
+from mini_coding_agent.tools.registry import summarize
+
+STREAM_TAIL_LINES = 12
+
+
+class _Waiting:
+    """The live region while the model works: a spinner with elapsed time and the newest text."""
+
+    def __init__(self, show_text: bool):
+        self.started = time.monotonic()
+        self.show_text = show_text
+        self.thinking = ""
+        self.content = ""
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> Group:
+        elapsed = time.monotonic() - self.started
+        label = "thinking" if self.thinking and not self.content else "working"
+        self.spinner.update(text=Text(f"{label}… {elapsed:.1f}s", style="dim"))
+        parts: list = []
+        if self.show_text:
+            if self.thinking and not self.content:
+                parts.append(Text(_tail(self.thinking), style="dim italic"))
+            elif self.content:
+                parts.append(Text(_tail(self.content)))
+        parts.append(self.spinner)
+        return Group(*parts)
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.strip().splitlines()[-STREAM_TAIL_LINES:])
+
+
+class ConsoleView:
+    """Renders events. In one-shot mode it writes to stderr so stdout holds only the answer."""
+
+    def __init__(self, console: Console, *, interactive: bool):
+        self.console = console
+        self.interactive = interactive
+        self._live: Live | None = None
+        self._waiting: _Waiting | None = None
+
+    def __call__(self, event: Event) -> None:
+        depth = 0
+        while isinstance(event, Subagent):
+            event, depth = event.event, depth + 1
+        if isinstance(event, ModelStarted):
+            self._start_waiting(show_text=self.interactive and depth == 0)
+        elif isinstance(event, ModelDelta):
+            if self._waiting is not None:
+                if event.kind == "thinking":
+                    self._waiting.thinking += event.text
+                else:
+                    self._waiting.content += event.text
+        elif isinstance(event, ModelFinished):
+            self._stop_waiting()
+        elif isinstance(event, ToolStarted):
+            self._stop_waiting()
+            line = Text("  " * depth + "▸ ", style="cyan")
+            line.append(summarize(event.call.name, event.call.args), style="bold")
+            self.console.print(line)
+        elif isinstance(event, ToolFinished):
+            first = event.output.strip().splitlines()[0] if event.output.strip() else "(empty)"
+            mark, style = ("✓", "green") if event.ok else ("✗", "red")
+            line = Text("  " * depth + f"  {mark} ", style=style)
+            line.append(first[:160], style="dim" if event.ok else "red")
+            self.console.print(line)
+        elif isinstance(event, Notice):
+            self._stop_waiting()
+            self.console.print(Text("  " * depth + f"! {event.message}", style="yellow"))
+        elif isinstance(event, Final) and self.interactive and depth == 0:
+            self._stop_waiting()
+            self.console.print(Markdown(event.text))
+
+    def _start_waiting(self, show_text: bool) -> None:
+        self._stop_waiting()
+        if not self.console.is_terminal:
+            return
+        self._waiting = _Waiting(show_text)
+        self._live = Live(
+            self._waiting, console=self.console, transient=True, refresh_per_second=10
+        )
+        self._live.start()
+
+    def _stop_waiting(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+        self._live = None
+        self._waiting = None
+
+    def close(self) -> None:
+        self._stop_waiting()
+
+
+class TerminalApprover:
+    """Asks y/N on the terminal; with no terminal to ask, it denies rather than hangs."""
+
+    def __init__(self, view: ConsoleView):
+        self.view = view
+
+    def __call__(self, request: ApprovalRequest) -> bool:
+        console = self.view.console
+        self.view.close()
+        if not sys.stdin.isatty():
+            console.print(
+                Text(
+                    f"  denied {request.summary}: no terminal to ask (use --approval auto "
+                    "to allow risky tools)",
+                    style="yellow",
+                )
+            )
+            return False
+        if request.tool == "write_file":
+            body = str(request.args.get("content", ""))
+            console.print(Text(_preview(body), style="dim"))
+        elif request.tool == "patch_file":
+            console.print(Text(_preview(str(request.args.get("old_text", ""))), style="red"))
+            console.print(Text(_preview(str(request.args.get("new_text", ""))), style="green"))
+        try:
+            answer = console.input(f"  allow [bold]{request.summary}[/bold]? [y/N] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+
+def _preview(text: str, lines: int = 20) -> str:
+    rows = text.splitlines()
+    shown = "\n".join(f"    {row}" for row in rows[:lines])
+    if len(rows) > lines:
+        shown += f"\n    … {len(rows) - lines} more lines"
+    return shown or "    (empty)"

@@ -1,0 +1,105 @@
+"""The interactive loop: read a request or a slash command, run it, render what happens."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from mini_coding_agent.app import Runtime
+from mini_coding_agent.models.base import ModelError
+from mini_coding_agent.ui.console import ConsoleView
+
+COMMANDS = {
+    "/help": "show these commands",
+    "/memory": "show the working memory: task, files touched, notes",
+    "/session": "show the path of this session's file",
+    "/reset": "clear the conversation and memory (the session file keeps the history)",
+    "/exit": "leave (also /quit, Ctrl-D)",
+    "/quit": "leave",
+}
+
+
+def banner(runtime: Runtime) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan")
+    grid.add_column()
+    grid.add_row("workspace", str(runtime.workspace.root))
+    grid.add_row(
+        "model",
+        f"{runtime.info.name}  ({runtime.agent.tool_mode} tool calls, "
+        f"context {runtime.num_ctx:,} tokens)",
+    )
+    grid.add_row("approval", runtime.settings.approval)
+    resumed = "  (resumed)" if runtime.resumed else ""
+    grid.add_row("session", f"{runtime.session.id}{resumed}")
+    return Panel(grid, title="mini-coding-agent", subtitle="/help for commands", expand=False)
+
+
+def _reader(runtime: Runtime) -> Callable[[], str]:
+    """prompt_toolkit with a history file on a terminal; plain lines from a pipe."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return lambda: input()
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory
+
+    history = FileHistory(str(runtime.workspace.state_dir / "history"))
+    prompt = PromptSession(
+        history=history,
+        completer=WordCompleter(list(COMMANDS), sentence=True),
+        complete_while_typing=False,
+    )
+    return lambda: prompt.prompt("› ")
+
+
+def run_repl(runtime: Runtime, view: ConsoleView) -> int:
+    console = view.console
+    console.print(banner(runtime))
+    read = _reader(runtime)
+    while True:
+        try:
+            line = read().strip()
+        except EOFError:
+            return 0
+        except KeyboardInterrupt:
+            continue
+        if not line:
+            continue
+        if line.startswith("/"):
+            if handle_command(line, runtime, view) == "exit":
+                return 0
+            continue
+        try:
+            runtime.agent.ask(line)
+        except ModelError as error:
+            view.close()
+            console.print(Text(f"error: {error}", style="red"))
+        except KeyboardInterrupt:
+            view.close()
+            console.print(Text("interrupted", style="yellow"))
+
+
+def handle_command(line: str, runtime: Runtime, view: ConsoleView) -> str | None:
+    console = view.console
+    name = line.split()[0].lower()
+    if name in ("/exit", "/quit"):
+        return "exit"
+    if name == "/help":
+        table = Table.grid(padding=(0, 2))
+        for command, text in COMMANDS.items():
+            table.add_row(Text(command, style="bold cyan"), text)
+        console.print(table)
+    elif name == "/memory":
+        console.print(runtime.agent.memory.text() or "(working memory is empty)", markup=False)
+    elif name == "/session":
+        console.print(str(runtime.session.path), markup=False, soft_wrap=True)
+    elif name == "/reset":
+        runtime.agent.reset()
+        console.print("conversation and memory cleared")
+    else:
+        console.print(Text(f"unknown command {name}; /help lists the commands", style="yellow"))
+    return None
