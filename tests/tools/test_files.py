@@ -82,7 +82,7 @@ def test_list_files_handles_spaces_and_unicode(root, call):
 def test_walk_files_fallback_matches_ripgrep_without_ignore_files(root, call):
     for name in ("b/x.py", "a.py", "b/c/d.txt", ".hidden/h", "sp ace/ü.txt"):
         write(root / name, "")
-    walked = sorted(p.relative_to(root).as_posix() for p in walk_files(root, root))
+    walked = sorted(p.relative_to(root).as_posix() for p in walk_files(root))
     assert call("list_files") == (True, "\n".join(walked))
 
 
@@ -163,6 +163,11 @@ def test_read_file_bad_paths(root, outside, call):
         assert not ok and "outside the workspace" in text and "password" not in text, raw
 
 
+def test_read_file_refuses_a_fifo(root, call):
+    os.mkfifo(root / "pipe")
+    assert call("read_file", path="pipe") == (False, "error: pipe is not a regular file")
+
+
 @pytest.mark.skipif(AS_ROOT, reason="root can read anything")
 def test_read_file_permission_denied_is_an_error_result(root, call):
     path = write(root / "locked.txt", "x\n")
@@ -184,10 +189,18 @@ def test_write_file_creates_parents_and_reports(root, call):
         True,
         "overwrote pkg/sub/binary_search.py (1 line, was 2)",
     )
-    assert (root / "pkg/sub/binary_search.py").read_bytes() == b"one"
+    assert (root / "pkg/sub/binary_search.py").read_bytes() == b"one\n"
+    assert call("write_file", path="crlf.txt", content="a\r\nb")[1] == "created crlf.txt (2 lines)"
+    assert (root / "crlf.txt").read_bytes() == b"a\r\nb\r\n"
     assert call("write_file", path="héllo wörld.txt", content="")[1] == (
         "created héllo wörld.txt (0 lines)"
     )
+
+
+def test_write_file_refuses_unencodable_text(root, call):
+    ok, text = call("write_file", path="s.txt", content="bad \ud800 surrogate")
+    assert not ok and "cannot be written as UTF-8" in text
+    assert not (root / "s.txt").exists()
 
 
 def test_write_file_replaces_atomically_and_keeps_mode(root, call):
@@ -359,6 +372,10 @@ def test_patch_in_a_file_with_spaces_and_unicode(root, call):
 
 def test_apply_patch_directly():
     assert apply_patch("a\nb\n", "b", "c") == ("a\nc\n", 2, 2, "")
+    with pytest.raises(
+        ToolError, match=r"matches 24 places in f \(lines 1, 2, 3, .*, 10, \.\.\.\)"
+    ):
+        apply_patch("x\n" * 24, "x", "y", "f")
     with pytest.raises(ToolError, match="only whitespace"):
         apply_patch("a\n", "\n\n", "x")
 

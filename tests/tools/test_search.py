@@ -57,6 +57,13 @@ def test_search_skips_git_internals(tree, call):
     assert call("search", pattern="repositoryformatversion") == (True, "(no matches)")
 
 
+def test_search_ignores_the_users_ripgrep_config(tree, call, tmp_path, monkeypatch):
+    config = write(tmp_path / "rgrc", "--heading\n--ignore-case\n--glob=!src\n")
+    monkeypatch.setenv("RIPGREP_CONFIG_PATH", str(config))
+    assert call("search", pattern="class Helper") == (True, "src/util.py:1:class Helper:")
+    assert "src/app.py" in call("list_files")[1]
+
+
 def test_invalid_regex_falls_back_to_plain_text(root, call):
     write(root / "a.py", "print(foo(1)\n")
     assert call("search", pattern="foo(") == (

@@ -140,7 +140,9 @@ def _read_file(ctx: ToolContext, args: ReadFileArgs) -> str:
 
 class WriteFileArgs(Args):
     path: str = Field(description="File to create or overwrite, relative to the repo root.")
-    content: str = Field(description="The complete new content of the file.")
+    content: str = Field(
+        description="The complete new content of the file (a final newline is added if missing)."
+    )
 
 
 def _new_file_mode() -> int:
@@ -155,8 +157,11 @@ def _write_file(ctx: ToolContext, args: WriteFileArgs) -> str:
     name = ws.rel(target)
     if target.is_dir():
         raise ToolError(f"{name} is a directory; give a file path")
-    data = _encode(args.content)
-    count = data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+    content = args.content
+    if content and not content.endswith("\n"):
+        content += "\r\n" if "\r\n" in content else "\n"
+    data = _encode(content)
+    count = data.count(b"\n")
     if target.exists():
         if not target.is_file():
             raise ToolError(f"{name} is not a regular file")
@@ -229,10 +234,11 @@ def _trim_blank(lines: list[str], lead: int, trail: int) -> list[str]:
     return lines[start : max(start, len(lines) - min(trail, tail))]
 
 
-def _ambiguous(name: str, starts: list[int], how: str) -> ToolError:
-    where = ", ".join(str(n) for n in starts[:10]) + (", ..." if len(starts) > 10 else "")
+def _ambiguous(name: str, count: int, lines: list[int], how: str) -> ToolError:
+    numbers = list(dict.fromkeys(lines))
+    where = ", ".join(map(str, numbers[:10])) + (", ..." if count > len(numbers[:10]) else "")
     return ToolError(
-        f"old_text matches {len(starts)} places in {name}{how} (lines {where}); "
+        f"old_text matches {count} places in {name}{how} (lines {where}); "
         "include more surrounding lines so it matches exactly one"
     )
 
@@ -252,11 +258,12 @@ def apply_patch(text: str, old: str, new: str, name: str = "the file") -> tuple[
     old, new = old.replace("\r\n", "\n"), new.replace("\r\n", "\n")
     needle = old.replace("\n", eol)
     starts, at = [], text.find(needle)
-    while at != -1:
+    while at != -1 and len(starts) <= 10:
         starts.append(at)
         at = text.find(needle, at + 1)
     if len(starts) > 1:
-        raise _ambiguous(name, [text.count("\n", 0, s) + 1 for s in starts], "")
+        count = max(len(starts), text.count(needle))
+        raise _ambiguous(name, count, [text.count("\n", 0, s) + 1 for s in starts], "")
     if starts:
         first = text.count("\n", 0, starts[0]) + 1
         result = text[: starts[0]] + new.replace("\n", eol) + text[starts[0] + len(needle) :]
@@ -275,7 +282,7 @@ def apply_patch(text: str, old: str, new: str, name: str = "the file") -> tuple[
             if keys[i] == target[0] and keys[i : i + size] == target
         ]
         if len(starts) > 1:
-            raise _ambiguous(name, [i + 1 for i in starts], f" ({how})")
+            raise _ambiguous(name, len(starts), [i + 1 for i in starts], f" ({how})")
         if not starts:
             continue
         i = starts[0]

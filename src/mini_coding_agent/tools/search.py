@@ -37,7 +37,7 @@ def is_binary(path: Path) -> bool:
         return b"\0" in handle.read(BINARY_SNIFF)
 
 
-def walk_files(root: Path, target: Path) -> Iterator[Path]:
+def walk_files(target: Path) -> Iterator[Path]:
     """Regular files below target in sorted order, skipping .git, the state dir and symlinks."""
     if target.is_file():
         yield target
@@ -64,7 +64,7 @@ def python_search(
     """Search like rg, without rg: (lines 'path:line:text', more exist, searched as literal)."""
     regex, literal = _compile(pattern)
     hits: list[str] = []
-    for path in walk_files(root, target):
+    for path in walk_files(target):
         try:
             if is_binary(path):
                 continue
@@ -159,7 +159,7 @@ def _list_files(ctx: ToolContext, args: ListFilesArgs) -> str:
     if rg:
         names = _rg_files(rg, ws.root, ws.rel(target))
     else:
-        names = [ws.rel(path) for path in walk_files(ws.root, target)]
+        names = [ws.rel(path) for path in walk_files(target)]
     if not names:
         return "(no files)"
     names.sort()
