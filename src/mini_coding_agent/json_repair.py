@@ -1,9 +1,9 @@
 """Lenient JSON for model output: find where a value ends, then repair the usual mistakes.
 
-Small models write JSON with single quotes, trailing commas, Python literals (True, None),
-raw newlines and tabs in strings, unescaped inner quotes, invalid escapes (regexes) and
-missing closing brackets. `scan` walks one object or array and rewrites it as strict JSON;
-`decode` tries the text as written first, then the rewrite, then a Python literal.
+Small models write JSON with single quotes, unquoted keys, trailing commas, Python literals
+(True, None), raw newlines and tabs in strings, unescaped inner quotes, invalid escapes
+(regexes) and missing closing brackets. `scan` walks one object or array and rewrites it as
+strict JSON; `decode` tries the text as written first, then the rewrite, then a Python literal.
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ def scan(text: str, start: int, stop: int | None = None) -> Span:
             while j < stop and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             word = text[i:j]
-            out.append(_PY_LITERALS.get(word, word))
+            if _next_significant(text, j, stop) == ":":
+                out.append(f'"{word}"')  # a JavaScript-style unquoted key
+            else:
+                out.append(_PY_LITERALS.get(word, word))
             i = j
             continue
         else:
@@ -100,20 +103,21 @@ def scan(text: str, start: int, stop: int | None = None) -> Span:
 
 def decode(span: Span) -> Any:
     """The value of a scanned span; ValueError naming the first problem when it has none."""
-    if span.in_string:
-        raise ValueError("it stops inside a string (was the reply cut off?)")
     try:
         return json.loads(span.raw, strict=False)
     except json.JSONDecodeError as error:
         first = error
-    try:
-        return json.loads(span.repaired, strict=False)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return ast.literal_eval(span.raw)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        pass
+    if not span.in_string:  # closing a cut-off string would keep half a file
+        try:
+            return json.loads(span.repaired, strict=False)
+        except json.JSONDecodeError:
+            pass
+        try:
+            return ast.literal_eval(span.raw)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
+    if first.msg.startswith("Unterminated string"):
+        raise ValueError("it stops inside a string (was the reply cut off?)")
     raise ValueError(f"{first.msg} at char {first.pos}")
 
 

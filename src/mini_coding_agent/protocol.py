@@ -19,7 +19,7 @@ from mini_coding_agent.json_repair import decode, loads, scan
 from mini_coding_agent.models.base import ToolCall
 
 if TYPE_CHECKING:
-    from mini_coding_agent.tools.registry import Tool, ToolRegistry
+    from mini_coding_agent.tools.registry import ToolRegistry
 
 _THINK_BLOCK = re.compile(r"<(think|thinking)>(.*?)</\1>", re.S | re.I)
 _THINK_OPEN = re.compile(r"<(?:think|thinking)>", re.I)
@@ -27,6 +27,7 @@ _THINK_CLOSE = re.compile(r"</(?:think|thinking)>", re.I)
 _CALL_START = re.compile(
     r"<tool>\s*(?:```\w*\s*)?[\[{]|<tool\s+name\s*=|<tool_call>|<function=|<final>"
     r"|\[TOOL_CALLS\]|<\|python_tag\|>|<\|tool_call\|>"
+    r"|\{\s*[\"']?(?:name|tool|function|type|arguments)[\"']?\s*:"
 )
 _FINAL = re.compile(r"<final>(.*?)(?:</final>|\Z)", re.S)
 _TOOL_RESULT = re.compile(r"<tool_result\b.*?(?:</tool_result>|\Z)", re.S)
@@ -42,11 +43,10 @@ _CLOSING = re.compile(
 )
 _FENCE = re.compile(r"\s*(?:```[\w-]*\s*)?")
 _NAMED_ARGS = re.compile(r"([\w.-]+)\s*(?:\[CALL_ID\]\w*)?\s*(?:\[ARGS\])?\s*(?=\{)")
-_MORE_JSON = re.compile(r"\s*[;,]\s*(?=[{\[])")
+_MORE_JSON = re.compile(r"\s*[;,]?\s*(?=[{\[])")
 _CHILD = re.compile(r"\s*<([A-Za-z_][\w.-]*)>")
 _PARAM = re.compile(r"\s*<parameter=([^>\s]+)>")
 _PARAM_END = re.compile(r"</parameter>|<parameter=|</function>|</tool_call>")
-_FUNCTION_END = re.compile(r"\s*</function>")
 _BRACKET = re.compile(r"[\[{]")
 _FENCED = re.compile(r"```[\w-]*\s*(.*?)\s*```", re.S)
 
@@ -56,36 +56,31 @@ _NOT_ARGS = frozenset({"type", "id", "call_id", "index"})
 
 
 def split_thinking(text: str) -> tuple[str, str]:
-    """(thinking, rest): <think> blocks taken out of a reply, both parts stripped."""
+    """(thinking, rest): <think> blocks taken out of a reply, both parts stripped. A think tag
+    after the start of a call or <final> is content (a file may well contain one)."""
+
+    def before_call(text: str, index: int) -> bool:
+        return _CALL_START.search(text, 0, index) is None
+
     thoughts: list[str] = []
     close = _THINK_CLOSE.search(text)
     opening = _THINK_OPEN.search(text)
-    if close and (opening is None or close.start() < opening.start()):
+    if (
+        close
+        and (opening is None or close.start() < opening.start())
+        and before_call(text, close.start())
+    ):
         thoughts.append(text[: close.start()])  # the chat template opened the block
         text = text[close.end() :]
-
-    def keep(match: re.Match[str]) -> str:
-        thoughts.append(match.group(2))
-        return ""
-
-    text = _THINK_BLOCK.sub(keep, text)
-    opening = _THINK_OPEN.search(text)
-    if opening:
-        tail = text[opening.end() :]
-        call = _CALL_START.search(tail)
-        cut = call.start() if call else len(tail)
-        thoughts.append(tail[:cut])
-        text = text[: opening.start()] + tail[cut:]
+    while (block := _THINK_BLOCK.search(text)) and before_call(text, block.start()):
+        thoughts.append(block[2])
+        text = text[: block.start()] + text[block.end() :]
+    if (opening := _THINK_OPEN.search(text)) and before_call(text, opening.start()):
+        call = _CALL_START.search(text, opening.end())
+        cut = call.start() if call else len(text)
+        thoughts.append(text[opening.end() : cut])
+        text = text[: opening.start()] + text[cut:]
     return "\n\n".join(t.strip() for t in thoughts if t.strip()), text.strip()
-
-
-def _example_args(tool: Tool) -> dict[str, Any]:
-    schema = tool.schema()
-    placeholders = {"integer": 1, "number": 1, "boolean": True}
-    return {
-        key: placeholders.get(schema["properties"][key].get("type"), "...")
-        for key in schema.get("required", [])
-    }
 
 
 def text_instructions(registry: ToolRegistry) -> str:
@@ -97,7 +92,8 @@ def text_instructions(registry: ToolRegistry) -> str:
     if "read_file" in registry:
         example = {"name": "read_file", "args": {"path": "app.py"}}
     elif tools:
-        example = {"name": tools[0].name, "args": _example_args(tools[0])}
+        required = tools[0].schema().get("required", [])
+        example = {"name": tools[0].name, "args": {key: "..." for key in required}}
     else:
         example = {"name": "tool_name", "args": {}}
     lines += [
@@ -121,7 +117,7 @@ def text_instructions(registry: ToolRegistry) -> str:
         )
     lines += [
         "When the task is done, reply with your answer:",
-        "<final>Added hello() to hello.py; the tests pass.</final>",
+        "<final>What you did or found, in a few sentences.</final>",
         "Reply with exactly one tool call or one <final>, and nothing after it.",
     ]
     return "\n".join(lines)
@@ -150,14 +146,10 @@ class ParsedReply:
 
 
 def parse_reply(text: str, tool_names: Collection[str]) -> ParsedReply:
+    """Read a text reply: its tool calls (in order), else its final answer (<final>…</final>
+    or plain prose), else an error naming what could not be understood."""
     thinking, rest = split_thinking(text)
-    if not rest:
-        if thinking:
-            return ParsedReply(
-                error="your reply had only thinking, no tool call and no <final>", thinking=thinking
-            )
-        return ParsedReply(error="your reply was empty", thinking=thinking)
-    rest = _TOOL_RESULT.sub("", rest)  # results the model invented after its call
+    rest = _TOOL_RESULT.sub("", rest).strip()  # results the model invented after its call
     names = frozenset(tool_names)
     final = _FINAL.search(rest)
     outside = rest[: final.start()] + rest[final.end() :] if final else rest
@@ -169,15 +161,16 @@ def parse_reply(text: str, tool_names: Collection[str]) -> ParsedReply:
         problem = problem or bare_problem
     if calls:
         return ParsedReply(calls=calls, thinking=thinking)
+    answer = final.group(1).strip() if final else rest
+    if not answer and not problem:
+        if final:
+            problem = "your <final> was empty; put the answer inside it"
+        elif thinking:
+            problem = "your reply had only thinking, no tool call and no <final>"
+        else:
+            problem = "your reply was empty"
     if problem:
         return ParsedReply(error=problem, thinking=thinking)
-    if final is None:
-        return ParsedReply(final=rest.strip(), thinking=thinking)
-    answer = final.group(1).strip()
-    if not answer:
-        return ParsedReply(
-            error="your <final> was empty; put the answer inside it", thinking=thinking
-        )
     return ParsedReply(final=answer, thinking=thinking)
 
 
@@ -197,30 +190,32 @@ def _call(name: str, args: Any) -> ToolCall:
     return ToolCall(name, {str(key): value for key, value in args.items()})
 
 
-def _to_calls(value: Any, names: frozenset[str], strict: bool) -> list[ToolCall]:
-    """Calls from a decoded JSON value; strict (for JSON outside any tag) refuses values that
-    do not clearly look like a call. ValueError says what is missing."""
+def _to_calls(value: Any, names: frozenset[str], where: str) -> list[ToolCall]:
+    """Calls from a decoded JSON value found in a tag, alone in the reply, or in prose. The
+    less the place says "call", the more the value must: JSON alone needs a known tool name
+    or an arguments key, JSON in prose an arguments key. ValueError says what is missing."""
     if isinstance(value, list):
         if not value:
             raise ValueError("is an empty list")
-        return [call for item in value for call in _to_calls(item, names, strict)]
+        return [call for item in value for call in _to_calls(item, names, where)]
     if not isinstance(value, dict):
         raise ValueError("is not a JSON object")
     if isinstance(value.get("tool_calls"), list):
-        return _to_calls(value["tool_calls"], names, False)
+        return _to_calls(value["tool_calls"], names, "tag")
     if isinstance(value.get("function"), dict):
-        return _to_calls(value["function"], names, False)
+        return _to_calls(value["function"], names, "tag")
     named = [k for k in _NAME_KEYS if isinstance(value.get(k), str)]
     known = [k for k in named if value[k] in names]
     name_key = (known or named or [None])[0]
     if name_key is None:
         if len(value) == 1:
             ((key, args),) = value.items()
-            if key in names and isinstance(args, dict):
+            if key in names and isinstance(args, dict) and where != "prose":
                 return [ToolCall(key, args)]
         raise ValueError('has no "name"')
     args_key = next((k for k in _ARGS_KEYS if k in value), None)
-    if strict and not (known or args_key or value.get("type") == "function"):
+    marked = args_key is not None or value.get("type") == "function"
+    if (where == "alone" and not (known or marked)) or (where == "prose" and not marked):
         raise ValueError("does not look like a tool call")
     if args_key is None:
         args = {k: v for k, v in value.items() if k != name_key and k not in _NOT_ARGS}
@@ -306,18 +301,19 @@ class _TaggedReader:
         start = _FENCE.match(self.text, match.end()).end()
         if self.text.startswith("<function=", start):
             return start
-        if self.text[start : start + 1] in ("{", "["):
+        first = self.text[start : start + 1]
+        closing = _CLOSING.search(self.text, start)
+        stop = closing.start() if closing else len(self.text)
+        if first != "{" and (calls := _pythonic(self.text[start:stop])):
+            self.calls.extend(calls)
+            return closing.end() if closing else stop
+        if first in ("{", "["):
             end = self._json(start, where, None)
             while more := _MORE_JSON.match(self.text, end):
                 end = self._json(more.end(), where, None)
             return end
         if named := _NAMED_ARGS.match(self.text, start):
             return self._json(named.end(), where, named[1])
-        closing = _CLOSING.search(self.text, start)
-        stop = closing.start() if closing else len(self.text)
-        if calls := _pythonic(self.text[start:stop]):
-            self.calls.extend(calls)
-            return closing.end() if closing else stop
         self._fail(f'after {where} write a JSON object like {{"name": …, "args": {{…}}}}')
         return start
 
@@ -331,7 +327,7 @@ class _TaggedReader:
             self._fail(f"your {where} JSON is invalid: {error}")
             return span.end
         try:
-            calls = [_call(name, value)] if name else _to_calls(value, self.names, False)
+            calls = [_call(name, value)] if name else _to_calls(value, self.names, "tag")
         except ValueError as error:
             self._fail(f"your {where} JSON {error}")
             return span.end
@@ -353,8 +349,8 @@ class _TaggedReader:
                     return len(text)
                 args[param[1]] = _strip_newline(text[param.end() : stop.start()])
                 end = stop.end() if stop[0] == "</parameter>" else stop.start()
-            self.calls.append(ToolCall(name, args))
-        closing = _FUNCTION_END.match(text, end)
+            self.calls.append(_call(name, args))
+        closing = re.compile(r"\s*</function>").match(text, end)
         return closing.end() if closing else end
 
     def _xml(self, match: re.Match[str]) -> int:
@@ -362,10 +358,7 @@ class _TaggedReader:
             m[1]: next(v for v in m.groups()[1:] if v is not None)
             for m in _ATTR.finditer(match["attrs"])
         }
-        if match["tag"] == "tool":
-            name = attrs.pop("name", "").strip()
-        else:
-            name = match["tag"]
+        name = attrs.pop("name", "").strip() if match["tag"] == "tool" else match["tag"]
         if not name:
             self._fail('your <tool …> tag has no name="…" attribute')
             return match.end()
@@ -382,7 +375,7 @@ class _TaggedReader:
         self, start: int, closer: str, name: str, plain: bool
     ) -> tuple[dict[str, Any] | None, int]:
         """Arguments written as child tags (<content>…</content>), or the whole body: JSON,
-        or (when plain) raw text taken as the content. <read_file> with a plain body is prose."""
+        or (when plain) raw text taken as the content. <read_file> around plain text is prose."""
         text, args, pos = self.text, {}, start
         while child := _CHILD.match(text, pos):
             key = child[1]
@@ -401,6 +394,8 @@ class _TaggedReader:
             pos = close + len(key) + 3
         if not args:
             pos = text.find(closer, start)
+            if pos == -1 and not plain:
+                return None, start
             if pos == -1:
                 boundary = self.openers.search(text, start) or _FINAL.search(text, start)
                 pos = boundary.start() if boundary else len(text)
@@ -433,12 +428,16 @@ def _bare_calls(text: str, names: frozenset[str]) -> tuple[list[ToolCall], str |
     named_call = re.compile(
         rf"[\"']?(?:{'|'.join(_NAME_KEYS)})[\"']?\s*:\s*[\"'](?:{alternatives})[\"']"
     )
+    alone = _FENCED.fullmatch(text.strip())
+    alone = (alone[1] if alone else text).strip()
     calls: list[ToolCall] = []
     problem = None
     pos = 0
-    while match := _BRACKET.search(text, pos):
+    budget = 20 * len(text) + 50_000  # prose full of unclosed brackets would cost n² scanning
+    while budget > 0 and (match := _BRACKET.search(text, pos)):
         start = match.start()
         span = scan(text, start)
+        budget -= span.end - start
         try:
             value = decode(span)
         except ValueError as error:
@@ -452,7 +451,7 @@ def _bare_calls(text: str, names: frozenset[str]) -> tuple[list[ToolCall], str |
             pos = start + 1
             continue
         try:
-            calls.extend(_to_calls(value, names, True))
+            calls.extend(_to_calls(value, names, "alone" if span.raw == alone else "prose"))
             pos = span.end
         except ValueError:
             pos = start + 1

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (replies are kept verbatim, long lines and all)
 """Messy replies from small local models asked to use the text tool protocol.
 
 Each entry is written the way the named model family emits it (see PROTOCOLS.md, last
@@ -114,7 +115,7 @@ if __name__ == "__main__":
     {
         "id": "arguments-as-json-string",
         "model": "qwen2.5-coder:7b",
-        "text": r"""<tool>{"name": "read_file", "arguments": "{\"path\": \"lib/utils.js\", \"start\": 10, \"end\": 60}"}</tool>""",  # noqa: E501
+        "text": r"""<tool>{"name": "read_file", "arguments": "{\"path\": \"lib/utils.js\", \"start\": 10, \"end\": 60}"}</tool>""",
         "calls": [call("read_file", path="lib/utils.js", start=10, end=60)],
     },
     {
@@ -171,19 +172,19 @@ def sub(a, b):
     {
         "id": "python-literals",
         "model": "smollm2:1.7b",
-        "text": """<tool>{'name': 'list_files', 'args': {'path': '.', 'recursive': True, 'limit': None}}</tool>""",  # noqa: E501
+        "text": """<tool>{'name': 'list_files', 'args': {'path': '.', 'recursive': True, 'limit': None}}</tool>""",
         "calls": [call("list_files", path=".", recursive=True, limit=None)],
     },
     {
         "id": "unescaped-inner-quotes",
         "model": "qwen2.5-coder:1.5b",
-        "text": r"""<tool>{"name": "write_file", "args": {"path": "hi.py", "content": "print("hello")\n"}}</tool>""",  # noqa: E501
+        "text": r"""<tool>{"name": "write_file", "args": {"path": "hi.py", "content": "print("hello")\n"}}</tool>""",
         "calls": [call("write_file", path="hi.py", content='print("hello")\n')],
     },
     {
         "id": "invalid-escape-in-regex",
         "model": "llama3.2:3b",
-        "text": r"""<tool>{"name": "search", "args": {"pattern": "def test_\w+\(", "path": "tests"}}</tool>""",  # noqa: E501
+        "text": r"""<tool>{"name": "search", "args": {"pattern": "def test_\w+\(", "path": "tests"}}</tool>""",
         "calls": [call("search", pattern=r"def test_\w+\(", path="tests")],
     },
     {
@@ -289,7 +290,7 @@ calc.py
     {
         "id": "openai-tool-calls-message",
         "model": "phi4-mini:3.8b",
-        "text": """{"tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "search", "arguments": {"pattern": "import requests"}}}]}""",  # noqa: E501
+        "text": """{"tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "search", "arguments": {"pattern": "import requests"}}}]}""",
         "calls": [call("search", pattern="import requests")],
     },
     {
@@ -358,7 +359,7 @@ calc.py
     {
         "id": "llama-python-tag-two-calls",
         "model": "llama3.1:8b",
-        "text": """<|python_tag|>{"name": "read_file", "parameters": {"path": "a.py"}}; {"name": "read_file", "parameters": {"path": "b.py"}}""",  # noqa: E501
+        "text": """<|python_tag|>{"name": "read_file", "parameters": {"path": "a.py"}}; {"name": "read_file", "parameters": {"path": "b.py"}}""",
         "calls": [call("read_file", path="a.py"), call("read_file", path="b.py")],
     },
     {
@@ -366,6 +367,23 @@ calc.py
         "model": "llama3.2:3b",
         "text": """[read_file(path="config.yaml", start=1, end=40)]""",
         "calls": [call("read_file", path="config.yaml", start=1, end=40)],
+    },
+    {
+        "id": "two-objects-in-one-tool-call",
+        "model": "qwen2.5:7b",
+        "text": """<tool_call>
+{"name": "read_file", "arguments": {"path": "models.py"}}
+{"name": "read_file", "arguments": {"path": "views.py"}}
+</tool_call>""",
+        "calls": [call("read_file", path="models.py"), call("read_file", path="views.py")],
+    },
+    {
+        "id": "fenced-pythonic-call",
+        "model": "qwen2.5-coder:0.5b",
+        "text": """```python
+read_file(path="requirements.txt")
+```""",
+        "calls": [call("read_file", path="requirements.txt")],
     },
     {
         "id": "smollm2-tool-call-list",
@@ -490,7 +508,7 @@ def binary_search(nums, target):
         "id": "xml-patch-file",
         "model": "qwen2.5-coder:7b",
         "text": """The bug is the return value. Fixing it:
-<tool name="patch_file" path="binary_search.py"><old_text>    return -1</old_text><new_text>    return None</new_text></tool>""",  # noqa: E501
+<tool name="patch_file" path="binary_search.py"><old_text>    return -1</old_text><new_text>    return None</new_text></tool>""",
         "calls": [
             call(
                 "patch_file",

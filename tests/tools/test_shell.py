@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mini_coding_agent.tools.registry import OUTPUT_LIMIT, ToolError
-from mini_coding_agent.tools.shell import Capture, shell_argv
+from mini_coding_agent.tools.shell import Capture
 
 from .conftest import TOOLS
 
@@ -121,5 +121,6 @@ def test_capture_keeps_head_and_tail_within_its_limit():
     assert Capture().text(10) == "(empty)"
 
 
-def test_shell_argv_is_plain_sh(root):
-    assert shell_argv("echo hi", root) == ["/bin/sh", "-c", "echo hi"]
+def test_bash_syntax_works(call):
+    ok, output = call("run_shell", command="if [[ abc == a* ]]; then echo bash; fi")
+    assert ok and "stdout:\nbash" in output

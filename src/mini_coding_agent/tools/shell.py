@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -19,12 +20,15 @@ STREAM_LIMIT = 64 * 1024
 SHOWN_LIMIT = OUTPUT_LIMIT - 1500
 KILL_GRACE = 2.0
 DRAIN_GRACE = 2.0
+BASH = shutil.which("bash")
 CHILD_ENV = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_EDITOR": "true"}
 
 
 def shell_argv(command: str, root: Path) -> list[str]:
-    """The argv that runs command; the one place a sandbox wrapper (bubblewrap) would go."""
-    return ["/bin/sh", "-c", command]
+    """The argv that runs command; the one place a sandbox wrapper (bubblewrap) would go.
+
+    bash when there is one, since models write bash more often than POSIX sh."""
+    return [BASH or "/bin/sh", "-c", command]
 
 
 class Capture:
