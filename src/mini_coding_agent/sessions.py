@@ -140,7 +140,7 @@ class WorkingMemory:
                 actions.append(action)
             self.files[path] = actions
         if name in ("run_shell", "write_file", "patch_file", "delegate"):
-            self.note(f"{name}: {summary}")
+            self.note(summary)
 
     def text(self) -> str:
         if not (self.task or self.files or self.notes):

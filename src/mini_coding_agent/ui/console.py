@@ -8,6 +8,7 @@ import time
 from rich.console import Console, Group
 from rich.live import Live
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.spinner import Spinner
 from rich.text import Text
 
@@ -142,7 +143,7 @@ class TerminalApprover:
             console.print(Text(_preview(str(request.args.get("old_text", ""))), style="red"))
             console.print(Text(_preview(str(request.args.get("new_text", ""))), style="green"))
         try:
-            answer = console.input(f"  allow [bold]{request.summary}[/bold]? [y/N] ")
+            answer = console.input(f"  allow [bold]{escape(request.summary)}[/bold]? \\[y/N] ")
         except (EOFError, KeyboardInterrupt):
             console.print()
             return False
