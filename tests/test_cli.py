@@ -67,8 +67,7 @@ def test_help_and_version(repo: Path):
         (["--approval", "sometimes"], "invalid choice"),
         (["--max-steps", "0"], "at least 1"),
         (["--temperature", "hot"], "expected a number"),
-        (["--provider", "openai"], "not available yet"),
-        (["--tool-mode", "json"], "not available yet"),
+        (["--think", "maybe"], "invalid choice"),
     ],
 )
 def test_usage_errors_exit_2(repo: Path, args, message):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mini_coding_agent.context import system_prompt
+from mini_coding_agent.actions import action_schema, parse_action
+from mini_coding_agent.context import system_prompt, tool_protocol
 from mini_coding_agent.conversation import Conversation
 from mini_coding_agent.events import (
     Final,
@@ -18,7 +19,7 @@ from mini_coding_agent.events import (
     ToolStarted,
     discard,
 )
-from mini_coding_agent.models.base import ModelClient, ModelReply, ToolCall
+from mini_coding_agent.models.base import ModelClient, ModelReply, ToolCall, ToolsUnsupported
 from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
@@ -26,7 +27,7 @@ from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistr
 from mini_coding_agent.workspace import Workspace
 
 READ_ONLY_TOOLS = ("list_files", "read_file", "search")
-TOOL_MODES = ("native", "text")
+TOOL_MODES = ("native", "text", "json")
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,12 @@ class Agent:
         memory: WorkingMemory | None = None,
         depth: int = 0,
     ):
-        if tool_mode not in TOOL_MODES:
-            raise ValueError(f"unknown tool mode '{tool_mode}'")
         self.model = model
         self.registry = registry
         self.workspace = workspace
         self.conversation = conversation
-        self.tool_mode = tool_mode
+        self.tool_mode = ""
+        self._configure(tool_mode)
         self.facts = facts
         self.permissions = permissions or Permissions("ask")
         self.approver = approver
@@ -69,7 +69,6 @@ class Agent:
         self.limits = limits
         self.memory = memory or WorkingMemory()
         self.depth = depth
-        self.tool_specs = registry.specs() if tool_mode == "native" else None
         self.context = ToolContext(
             workspace=workspace,
             delegate=self._delegate if depth == 0 and "delegate" in registry else None,
@@ -90,7 +89,8 @@ class Agent:
             if reply.tool_calls:
                 self._run_calls(text, reply.tool_calls, native=True)
             else:
-                parsed = parse_reply(text, self.registry.names)
+                parser = parse_action if self.tool_mode == "json" else parse_reply
+                parsed = parser(text, self.registry.names)
                 if parsed.calls:
                     self._run_calls(text, parsed.calls, native=False)
                 elif parsed.error is not None:
@@ -119,15 +119,47 @@ class Agent:
         self.conversation.reset()
         self.memory = WorkingMemory()
 
+    def use_tool_mode(self, mode: str) -> None:
+        """Switch how the model calls tools, mid-session. The system message stays as it is
+        (the prompt prefix must not change), so a switch to text or JSON teaches the new form
+        in an appended message."""
+        if mode == self.tool_mode:
+            return
+        if mode != "native":
+            teach = tool_protocol(self.registry, mode)
+            self.conversation.add(
+                {"role": "user", "content": f"From now on, call tools this way.\n{teach}"}
+            )
+        self.conversation.record({"type": "tool_mode", "mode": mode})
+        self._configure(mode)
+
+    def _configure(self, mode: str) -> None:
+        if mode not in TOOL_MODES:
+            raise ValueError(f"unknown tool mode '{mode}'")
+        self.tool_mode = mode
+        self.tool_specs = self.registry.specs() if mode == "native" else None
+        self.response_format = action_schema(self.registry) if mode == "json" else None
+
     def _query(self, step: int) -> ModelReply:
         self.sink(ModelStarted(step))
-        reply = self.model.chat(
-            self.conversation.messages,
-            tools=self.tool_specs,
-            on_delta=lambda kind, text: self.sink(ModelDelta(kind, text)),
-        )
+        try:
+            reply = self._chat()
+        except ToolsUnsupported:
+            if self.tool_mode != "native":
+                raise
+            self.sink(Notice(f"{self.model.name} cannot take native tool calls; using text"))
+            self.use_tool_mode("text")
+            reply = self._chat()
         self.sink(ModelFinished(reply.usage))
         return reply
+
+    def _chat(self) -> ModelReply:
+        return self.model.chat(
+            self.conversation.messages,
+            tools=self.tool_specs,
+            response_format=self.response_format,
+            on_delta=lambda kind, text: self.sink(ModelDelta(kind, text)),
+        )
 
     def _run_calls(self, text: str, calls: list[ToolCall], *, native: bool) -> None:
         """Run every call of one reply. Native calls get role-tool results; calls the model

@@ -29,15 +29,28 @@ class Runtime:
 
 
 def make_client(settings: Settings) -> ModelClient:
-    from mini_coding_agent.models.ollama import OllamaClient
-
     options = GenerationOptions(
         max_new_tokens=settings.max_new_tokens,
         temperature=settings.temperature,
         top_p=settings.top_p,
         num_ctx=settings.num_ctx,
     )
-    return OllamaClient(settings.model, settings.host, options, timeout=settings.ollama_timeout)
+    if settings.provider == "openai":
+        from mini_coding_agent.models.openai import OpenAIClient
+
+        return OpenAIClient(
+            settings.model,
+            settings.host,
+            options,
+            timeout=settings.ollama_timeout,
+            api_key=settings.api_key,
+        )
+    from mini_coding_agent.models.ollama import OllamaClient
+
+    think = {"on": True, "off": False}.get(settings.think)
+    return OllamaClient(
+        settings.model, settings.host, options, timeout=settings.ollama_timeout, think=think
+    )
 
 
 def choose_tool_mode(requested: str, info: ModelInfo) -> str:
@@ -65,9 +78,8 @@ def build_runtime(
     registry = default_registry()
 
     if session is not None:
-        recorded = session.header.get("tool_mode")
-        tool_mode = recorded if settings.tool_mode == "auto" and recorded else None
-        tool_mode = tool_mode or choose_tool_mode(settings.tool_mode, info)
+        recorded = session.tool_mode if settings.tool_mode == "auto" else None
+        tool_mode = recorded or choose_tool_mode(settings.tool_mode, info)
         conversation = Conversation.resume(session)
         facts = session.header.get("facts", "")
     else:
@@ -91,7 +103,7 @@ def build_runtime(
         registry,
         workspace,
         conversation,
-        tool_mode=tool_mode,
+        tool_mode=session.tool_mode or tool_mode,
         facts=facts,
         permissions=Permissions(settings.approval),
         approver=approver,
@@ -99,4 +111,5 @@ def build_runtime(
         limits=Limits(max_steps=settings.max_steps),
         memory=WorkingMemory.from_records(session.records),
     )
+    agent.use_tool_mode(tool_mode)
     return Runtime(agent, session, workspace, info, settings, num_ctx, settings.resume is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mini_coding_agent.actions import json_instructions
 from mini_coding_agent.protocol import text_instructions
 from mini_coding_agent.tools.registry import ToolRegistry
 
@@ -36,6 +37,13 @@ def system_prompt(
     parts = [RULES]
     if subagent:
         parts.append(SUBAGENT)
-    parts.append(NATIVE if tool_mode == "native" else text_instructions(registry))
+    parts.append(tool_protocol(registry, tool_mode))
     parts.append(facts)
     return "\n\n".join(parts)
+
+
+def tool_protocol(registry: ToolRegistry, tool_mode: str) -> str:
+    """How the model calls tools in this mode; part of the system message."""
+    if tool_mode == "json":
+        return json_instructions(registry)
+    return NATIVE if tool_mode == "native" else text_instructions(registry)

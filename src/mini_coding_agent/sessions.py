@@ -36,6 +36,14 @@ class Session:
     def header(self) -> Record:
         return self.records[0]
 
+    @property
+    def tool_mode(self) -> str | None:
+        """The tool mode in force at the end of the records: the header's, or the last switch."""
+        for record in reversed(self.records):
+            if record.get("type") == "tool_mode":
+                return record["mode"]
+        return self.header.get("tool_mode")
+
     def append(self, record: Record) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

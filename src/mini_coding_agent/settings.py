@@ -9,10 +9,7 @@ from dataclasses import dataclass, fields
 from mini_coding_agent import __version__
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
-PLANNED = {
-    ("provider", "openai"): "--provider openai (OpenAI-compatible servers) is not available yet",
-    ("tool_mode", "json"): "--tool-mode json (constrained JSON actions) is not available yet",
-}
+DEFAULT_OPENAI_BASE = "http://127.0.0.1:8080/v1"
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,12 @@ class Settings:
     temperature: float = 0.2
     top_p: float = 0.9
     num_ctx: int = 16384
+    think: str = "auto"
+    api_key_env: str = "OPENAI_API_KEY"
+
+    @property
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) or None
 
 
 def _positive_int(text: str) -> int:
@@ -84,8 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     add("prompt", nargs="*", help="a one-shot request; omit it for the interactive REPL")
     add("--cwd", default=d.cwd, help="workspace directory the agent inspects and changes")
     add("--model", default=d.model, help="model name on the server")
-    add("--host", default=None, help=f"server URL (default: $OLLAMA_HOST or {d.host})")
-    add("--provider", choices=("ollama", "openai"), default=d.provider, help="server API")
+    add(
+        "--host",
+        default=None,
+        help=f"server URL (default: $OLLAMA_HOST or {d.host}; for --provider openai the base "
+        f"URL, default $OPENAI_BASE_URL or {DEFAULT_OPENAI_BASE})",
+    )
+    add(
+        "--provider",
+        choices=("ollama", "openai"),
+        default=d.provider,
+        help="server API: Ollama's native API, or any OpenAI-compatible chat-completions server",
+    )
+    add(
+        "--api-key-env",
+        metavar="NAME",
+        default=d.api_key_env,
+        help="environment variable holding the API key (openai provider; sent only when set)",
+    )
     add(
         "--ollama-timeout",
         type=_positive_float,
@@ -103,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tool-mode",
         choices=("auto", "native", "text", "json"),
         default=d.tool_mode,
-        help="how the model calls tools: auto picks native when the model supports tools",
+        help="native tool calls, the text protocol, or JSON actions constrained by a schema; "
+        "auto picks native when the model supports tools, else text",
     )
     add(
         "--max-steps",
@@ -125,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=d.num_ctx,
         help="context window to request (capped at the model's maximum)",
     )
+    add(
+        "--think",
+        choices=("auto", "on", "off"),
+        default=d.think,
+        help="reasoning for thinking models: the server's default, or ask for it on or off",
+    )
     add("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -134,8 +160,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     ns = parser.parse_args(argv)
     values = {f.name: getattr(ns, f.name) for f in fields(Settings) if f.name != "prompt"}
     values["prompt"] = " ".join(ns.prompt).strip()
-    values["host"] = ns.host or _ollama_host_from_env() or DEFAULT_OLLAMA_HOST
-    for (name, value), message in PLANNED.items():
-        if values[name] == value:
-            parser.error(message)
+    if ns.provider == "openai":
+        values["host"] = ns.host or os.environ.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE
+    else:
+        values["host"] = ns.host or _ollama_host_from_env() or DEFAULT_OLLAMA_HOST
     return Settings(**values)
