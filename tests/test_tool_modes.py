@@ -3,8 +3,7 @@
 import json
 from pathlib import Path
 
-from test_agent import Run, reply
-
+from harness import Run, reply
 from mini_coding_agent.events import Notice
 from mini_coding_agent.models.base import ToolsUnsupported
 from mini_coding_agent.models.scripted import call

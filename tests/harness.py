@@ -1,0 +1,40 @@
+"""Run the agent the way the CLI assembles it, with a scripted model and recorded events."""
+
+from mini_coding_agent.app import build_runtime
+from mini_coding_agent.events import ToolFinished
+from mini_coding_agent.models.base import ModelReply
+from mini_coding_agent.models.scripted import ScriptedModel
+from mini_coding_agent.permissions import ApprovalRequest
+from mini_coding_agent.settings import Settings
+
+
+def reply(*calls, content=""):
+    return ModelReply(content=content, tool_calls=list(calls))
+
+
+class Run:
+    """A runtime built the way the CLI builds it, with a scripted model and recorded events."""
+
+    def __init__(self, repo, steps, *, approval="auto", tool_mode="native", approve=None, **kw):
+        self.events = []
+        self.asked: list[ApprovalRequest] = []
+        self.model = ScriptedModel(steps)
+
+        def approver(request):
+            self.asked.append(request)
+            return bool(approve)
+
+        settings = Settings(cwd=str(repo), approval=approval, tool_mode=tool_mode, **kw)
+        self.runtime = build_runtime(
+            settings, sink=self.events.append, approver=approver, client=self.model
+        )
+        self.agent = self.runtime.agent
+
+    def ask(self, text):
+        return self.agent.ask(text)
+
+    def results(self):
+        return [e for e in self.events if isinstance(e, ToolFinished)]
+
+    def last_messages(self):
+        return self.model.requests[-1]["messages"]
