@@ -219,3 +219,34 @@ def test_mid_stream_error_keeps_the_session_resumable(repo: Path, ollama):
     ollama.script({"content": "Hi."})
     again = cli(repo, "--resume", "latest", "hello again", host=ollama.url)
     assert again.returncode == 0 and again.stdout == "Hi.\n"
+
+
+def test_json_mode_sends_a_format_schema(repo: Path, ollama):
+    ollama.script(
+        {"content": json.dumps({"tool": "write_file", "args": {"path": "j.py", "content": "j\n"}})},
+        {"content": '{"final": "done with json"}'},
+    )
+    done = cli(repo, "--tool-mode", "json", "--approval", "auto", "make j.py", host=ollama.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "done with json\n"
+    assert (repo / "j.py").read_text() == "j\n"
+    first = ollama.chat_requests[0]
+    assert "anyOf" in first["format"] and "tools" not in first
+
+
+def test_native_on_a_model_without_tools_falls_back_to_text(repo: Path, ollama):
+    ollama.script({"content": "<final>text works</final>"})
+    done = cli(repo, "--model", "gemma3:4b", "--tool-mode", "native", "hi", host=ollama.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "text works\n"
+    assert "text" in done.stderr
+    assert "tools" not in ollama.chat_requests[-1]
+
+
+@pytest.mark.parametrize(("flag", "sent"), [("on", True), ("off", False), ("auto", None)])
+def test_think_flag(repo: Path, ollama, flag, sent):
+    ollama.script({"thinking": "hmm", "content": "<think>more</think>answer"})
+    done = cli(repo, "--think", flag, "hi", host=ollama.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "answer\n", "thinking never reaches the answer"
+    assert ollama.chat_requests[0].get("think") == sent
