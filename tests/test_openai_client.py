@@ -241,6 +241,21 @@ def test_json_schema_downgraded_to_json_object_and_remembered():
     ]
 
 
+def test_json_schema_refused_with_a_500_is_downgraded_not_retried(fake):
+    # llama-cpp-python's server answers an unknown response_format type with a 500.
+    fake.script(
+        {
+            "status": 500,
+            "error": "1 validation error: ('body', 'response_format', 'type') Input should be "
+            "'text' or 'json_object', input: 'json_schema'",
+        }
+    )
+    client = client_for(fake.url)
+    assert ask(client, response_format=SCHEMA).content == "done."
+    types = [body["response_format"]["type"] for body in fake.chat_requests]
+    assert types == ["json_schema", "json_object"]
+
+
 def test_response_format_dropped_when_every_form_is_rejected(fake):
     rejected = {"status": 400, "error": "response_format is not supported"}
     fake.script(rejected, rejected)

@@ -142,7 +142,7 @@ class OpenAIClient:
                         return read(response)
                     response.read()
                     error = self._status_error(response, body or {})
-                    retry = response.status_code in RETRY_STATUSES
+                    retry = response.status_code in RETRY_STATUSES and type(error) is ModelError
             except httpx.ConnectTimeout:
                 error = ModelUnavailable(
                     f"cannot reach the server at {self.base_url}: connecting timed out; "
@@ -201,12 +201,15 @@ class OpenAIClient:
             detail = f" ({', '.join(sizes)})" if sizes else ""
             return ContextOverflow(f"the prompt does not fit the context window{detail}: {message}")
         refuses = any(m in lowered for m in TOOL_REFUSALS)
-        if status == 400 and body.get("tools") and refuses and re.search("tool|function", lowered):
+        # Some servers (llama-cpp-python) answer a request they cannot take with a 500.
+        rejected = status in (400, 422, 500)
+        if rejected and body.get("tools") and refuses and re.search("tool|function", lowered):
             return ToolsUnsupported(
                 f"the server at {self.base_url} does not take native tools for "
                 f"'{self.name}': {message}"
             )
-        if status in (400, 422) and "response_format" in body:
+        about_format = status != 500 or re.search("response_format|json_schema", lowered)
+        if rejected and "response_format" in body and about_format:
             return FormatRejected(f"server error ({status}): {message}")
         return ModelError(f"server error ({status}): {message}")
 
