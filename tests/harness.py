@@ -1,4 +1,10 @@
-"""Run the agent the way the CLI assembles it, with a scripted model and recorded events."""
+"""Test harness: the agent assembled as the CLI does it with a scripted model, and the CLI
+itself as a subprocess."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from mini_coding_agent.app import build_runtime
 from mini_coding_agent.events import ToolFinished
@@ -38,3 +44,26 @@ class Run:
 
     def last_messages(self):
         return self.model.requests[-1]["messages"]
+
+
+def cli(repo: Path, *args: str, host: str | None = None, stdin: str | None = None, timeout=60):
+    env = {k: v for k, v in os.environ.items() if k != "OLLAMA_HOST"}
+    command = [sys.executable, "-m", "mini_coding_agent", "--cwd", str(repo)]
+    if host:
+        command += ["--host", host]
+    return subprocess.run(
+        [*command, *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines, "expected an error line on stderr"
+    return lines[0]

@@ -2,7 +2,6 @@
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,29 +10,7 @@ import pytest
 
 from fakes import FakeOllama, free_port
 from fakes.scenarios import BINARY_SEARCH, SORTED_CHECK_NEW, TESTS, binary_search_session
-
-
-def cli(repo: Path, *args: str, host: str | None = None, stdin: str | None = None, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k != "OLLAMA_HOST"}
-    command = [sys.executable, "-m", "mini_coding_agent", "--cwd", str(repo)]
-    if host:
-        command += ["--host", host]
-    return subprocess.run(
-        [*command, *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines, "expected an error line on stderr"
-    return lines[0]
+from harness import cli, one_error_line
 
 
 def test_help_and_version(repo: Path):
