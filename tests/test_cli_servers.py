@@ -1,10 +1,11 @@
-"""The CLI against both kinds of server: Ollama's API and OpenAI-compatible ones, faults included."""
+"""The CLI against Ollama and OpenAI-compatible servers, faults included."""
 
 import json
 import sys
 from pathlib import Path
 
 import pytest
+
 from fakes import FakeOllama, FakeOpenAI, free_port
 from fakes.scenarios import binary_search_session
 from harness import cli, one_error_line
