@@ -227,3 +227,21 @@ def test_think_flag(repo: Path, ollama, flag, sent):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "answer\n", "thinking never reaches the answer"
     assert ollama.chat_requests[0].get("think") == sent
+
+
+def test_repl_model_command_shows_and_switches(repo: Path, ollama):
+    ollama.script({"content": "<final>from gemma</final>"})
+    done = cli(
+        repo,
+        stdin="/model\n/model gemma3:4b\nhello\n/model llama9:70b\n/exit\n",
+        host=ollama.url,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "qwen3.5:4b" in out and "262,144" in out and "tools" in out and "native" in out
+    assert "gemma3:4b" in out and "text" in out
+    assert "from gemma" in out
+    request = ollama.chat_requests[-1]
+    assert request["model"] == "gemma3:4b" and "tools" not in request
+    assert "From now on" in request["messages"][-2]["content"]
+    assert "ollama pull llama9:70b" in out

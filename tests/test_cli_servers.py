@@ -109,6 +109,8 @@ def test_faults_are_one_line_and_the_session_resumes(repo: Path, server, fault, 
     assert done.returncode == 1
     assert says in one_error_line(done)
     assert fake.pending == 0
+    if fault.get("content") and "hang" not in fault:
+        assert f"what arrived before that:\n{fault['content']}" in done.stderr
     fake.script({"content": "back"})
     again = cli(repo, *flags, "--resume", "latest", "hi again")
     assert again.returncode == 0, again.stderr

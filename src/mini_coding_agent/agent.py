@@ -19,7 +19,13 @@ from mini_coding_agent.events import (
     ToolStarted,
     discard,
 )
-from mini_coding_agent.models.base import ModelClient, ModelReply, ToolCall, ToolsUnsupported
+from mini_coding_agent.models.base import (
+    ModelClient,
+    ModelError,
+    ModelReply,
+    ToolCall,
+    ToolsUnsupported,
+)
 from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
@@ -143,13 +149,19 @@ class Agent:
     def _query(self, step: int) -> ModelReply:
         self.sink(ModelStarted(step))
         try:
-            reply = self._chat()
-        except ToolsUnsupported:
-            if self.tool_mode != "native":
-                raise
-            self.sink(Notice(f"{self.model.name} cannot take native tool calls; using text"))
-            self.use_tool_mode("text")
-            reply = self._chat()
+            try:
+                reply = self._chat()
+            except ToolsUnsupported:
+                if self.tool_mode != "native":
+                    raise
+                self.sink(Notice(f"{self.model.name} cannot take native tool calls; using text"))
+                self.use_tool_mode("text")
+                reply = self._chat()
+        except ModelError as error:
+            # What streamed in before the failure is kept in the session file, not sent back.
+            if error.partial is not None and error.partial.content:
+                self.conversation.record({"type": "partial", "content": error.partial.content})
+            raise
         self.sink(ModelFinished(reply.usage))
         return reply
 

@@ -27,6 +27,16 @@ class Runtime:
     num_ctx: int
     resumed: bool
 
+    def switch_model(self, name: str) -> None:
+        """Use another model from the next request on; raises ModelError if it is unusable."""
+        settings = replace(self.settings, model=name)
+        client = make_client(settings)
+        info = client.info()
+        self.num_ctx = fit_context(client, settings, info)
+        self.agent.model = client
+        self.agent.use_tool_mode(choose_tool_mode(settings.tool_mode, info))
+        self.settings, self.info = settings, info
+
 
 def make_client(settings: Settings) -> ModelClient:
     options = GenerationOptions(
@@ -53,6 +63,14 @@ def make_client(settings: Settings) -> ModelClient:
     )
 
 
+def fit_context(client: ModelClient, settings: Settings, info: ModelInfo) -> int:
+    """The context window to use: the requested one, capped at the model's maximum."""
+    num_ctx = min(settings.num_ctx, info.context_length or settings.num_ctx)
+    if hasattr(client, "options"):
+        client.options = replace(client.options, num_ctx=num_ctx)
+    return num_ctx
+
+
 def choose_tool_mode(requested: str, info: ModelInfo) -> str:
     if requested == "auto":
         return "native" if info.supports_tools else "text"
@@ -72,9 +90,7 @@ def build_runtime(
     session = store.open(settings.resume) if settings.resume else None
     client = client or make_client(settings)
     info = client.info()
-    num_ctx = min(settings.num_ctx, info.context_length or settings.num_ctx)
-    if hasattr(client, "options"):
-        client.options = replace(client.options, num_ctx=num_ctx)
+    num_ctx = fit_context(client, settings, info)
     registry = default_registry()
 
     if session is not None:

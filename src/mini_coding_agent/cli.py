@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as error:
         view.close()
         print(f"mini-coding-agent: {error}", file=sys.stderr)
+        if error.partial is not None and error.partial.content.strip():
+            print(f"what arrived before that:\n{error.partial.content.strip()}", file=sys.stderr)
         print(f"(session saved; continue with --resume {runtime.session.id})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ COMMANDS = {
     "/memory": "show the working memory: task, files touched, notes",
     "/session": "show the path of this session's file",
     "/reset": "clear the conversation and memory (the session file keeps the history)",
+    "/model": "show the model, its context and capabilities; /model NAME switches",
     "/exit": "leave (also /quit, Ctrl-D)",
     "/quit": "leave",
 }
@@ -78,6 +79,8 @@ def run_repl(runtime: Runtime, view: ConsoleView) -> int:
         except ModelError as error:
             view.close()
             console.print(Text(f"error: {error}", style="red"))
+            if error.partial is not None and error.partial.content.strip():
+                console.print(Text(error.partial.content.strip(), style="dim"))
         except KeyboardInterrupt:
             view.close()
             console.print(Text("interrupted", style="yellow"))
@@ -97,9 +100,31 @@ def handle_command(line: str, runtime: Runtime, view: ConsoleView) -> str | None
         console.print(runtime.agent.memory.text() or "(working memory is empty)", markup=False)
     elif name == "/session":
         console.print(str(runtime.session.path), markup=False, soft_wrap=True)
+    elif name == "/model":
+        show_model(line, runtime, view)
     elif name == "/reset":
         runtime.agent.reset()
         console.print("conversation and memory cleared")
     else:
         console.print(Text(f"unknown command {name}; /help lists the commands", style="yellow"))
     return None
+
+
+def show_model(line: str, runtime: Runtime, view: ConsoleView) -> None:
+    console = view.console
+    wanted = line.split(maxsplit=1)[1].strip() if len(line.split(maxsplit=1)) > 1 else ""
+    if wanted:
+        try:
+            runtime.switch_model(wanted)
+        except ModelError as error:
+            console.print(Text(f"error: {error}", style="red"))
+            return
+    info = runtime.info
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan")
+    grid.add_row("model", f"{info.name} ({runtime.settings.provider} at {runtime.settings.host})")
+    maximum = f"{info.context_length:,}" if info.context_length else "unknown"
+    grid.add_row("context", f"{runtime.num_ctx:,} tokens used of the model's {maximum}")
+    grid.add_row("capabilities", ", ".join(info.capabilities) or "unknown")
+    grid.add_row("tool calls", runtime.agent.tool_mode)
+    console.print(grid)
