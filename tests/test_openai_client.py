@@ -418,6 +418,12 @@ def test_info_context_from_llama_cpp_and_vllm_fields(spec, llama_cpp):
         assert client_for(server.url, model="any-name").info().context_length == 4096
 
 
+def test_info_prefers_llama_cpp_running_context_from_props():
+    with FakeOpenAI({"m": {"context_length": 131072}}, llama_cpp=True, n_ctx=8192) as server:
+        assert client_for(server.url, model="m").info().context_length == 8192
+        assert [path for path, _ in server.requests] == ["/v1/models", "/props"]
+
+
 def test_info_defaults_when_models_is_missing_or_lists_others():
     with FakeOpenAI(serve_models=False) as server:
         info = client_for(server.url).info()

@@ -336,6 +336,9 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._json(*problem)
             elif self.path == "/v1/models" and fake.serve_models:
                 self._json(200, {"object": "list", "data": [self._model(n) for n in fake.models]})
+            elif self.path == "/props" and fake.llama_cpp and fake.n_ctx is not None:
+                settings = {"n_ctx": fake.n_ctx, "temperature": 0.8}
+                self._json(200, {"default_generation_settings": settings, "total_slots": 1})
             else:
                 self._json(404, error_body(404, "File Not Found"))
 

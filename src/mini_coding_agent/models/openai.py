@@ -10,6 +10,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -89,7 +90,23 @@ class OpenAIClient:
             except ModelError:
                 data = None  # no /models (404, not implemented, garbage): use the defaults
             self._info = parse_info(self.name, data)
+            if "n_ctx_train" in str(data):
+                self._info = replace(self._info, context_length=self._llama_cpp_context())
         return self._info
+
+    def _llama_cpp_context(self) -> int | None:
+        """llama.cpp's server reports the model's training context in /models; the window it
+        was started with (-c) is in /props at the server root."""
+        root = self.base_url.removesuffix("/v1")
+        try:
+            props = self._send("GET", f"{root}/props", None, read_json)
+        except ModelError:
+            return self._info.context_length if self._info else None
+        settings = props.get("default_generation_settings") if isinstance(props, dict) else None
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+        if isinstance(n_ctx, int) and n_ctx > 0:
+            return n_ctx
+        return self._info.context_length if self._info else None
 
     def chat(
         self,
