@@ -14,8 +14,10 @@ from mini_coding_agent.permissions import ApprovalRequest
 from mini_coding_agent.settings import Settings
 
 
-def reply(*calls, content=""):
-    return ModelReply(content=content, tool_calls=list(calls))
+def reply(*calls, content="", usage=None):
+    if usage is None:
+        return ModelReply(content=content, tool_calls=list(calls))
+    return ModelReply(content=content, tool_calls=list(calls), usage=usage)
 
 
 class Run:

@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mini_coding_agent.actions import action_schema, parse_action
+from mini_coding_agent.budget import Budget, request_chars
+from mini_coding_agent.compaction import (
+    KEEP_SHARE,
+    SUMMARY_REQUEST,
+    clipped_tail,
+    fallback_summary,
+    split_point,
+    summary_message,
+)
 from mini_coding_agent.context import system_prompt, tool_protocol
 from mini_coding_agent.conversation import Conversation
 from mini_coding_agent.events import (
@@ -20,6 +29,7 @@ from mini_coding_agent.events import (
     discard,
 )
 from mini_coding_agent.models.base import (
+    ContextOverflow,
     ModelClient,
     ModelError,
     ModelReply,
@@ -29,6 +39,7 @@ from mini_coding_agent.models.base import (
 from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
+from mini_coding_agent.tools.reads import ReadLog
 from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistry, summarize
 from mini_coding_agent.workspace import Workspace
 
@@ -60,6 +71,7 @@ class Agent:
         sink: Sink = discard,
         limits: Limits = Limits(),
         memory: WorkingMemory | None = None,
+        budget: Budget | None = None,
         depth: int = 0,
     ):
         self.model = model
@@ -74,12 +86,17 @@ class Agent:
         self.sink = sink
         self.limits = limits
         self.memory = memory or WorkingMemory()
+        self.budget = budget or Budget(num_ctx=16384, max_new_tokens=512)
         self.depth = depth
         self.context = ToolContext(
             workspace=workspace,
             delegate=self._delegate if depth == 0 and "delegate" in registry else None,
+            reads=ReadLog(),
         )
         self._last_call: tuple[str, str] | None = None
+        self._request = ""
+        self._sent_chars = 0
+        self._cut_warned = self._must_compact = False
 
     def ask(self, request: str) -> str:
         """Run one user request to a final answer (or a limit) and return that answer."""
@@ -87,6 +104,8 @@ class Agent:
         content = f"{request}\n\n{memory}" if memory else request
         self.conversation.add({"role": "user", "content": content}, request=request)
         self.memory.note_request(request)
+        self.budget.start_turn()
+        self._request = request
         self._last_call = None
         tool_steps = format_errors = 0
         while True:
@@ -123,7 +142,51 @@ class Agent:
 
     def reset(self) -> None:
         self.conversation.reset()
+        self.context.reads.clear()
         self.memory = WorkingMemory()
+
+    def compact(self, focus: str = "", *, keep_recent: bool = True) -> bool:
+        """Replace older messages by a summary, keeping the newest verbatim (all of them are
+        summarised without keep_recent); False if there is nothing to compact."""
+        messages = self.conversation.messages
+        share = KEEP_SHARE if keep_recent else 0.0
+        keep_chars = int(share * self.budget.limit * self.budget.chars_per_token)
+        keep_from = split_point(messages, keep_chars)
+        if keep_from <= 1 or len(messages) <= 2:
+            return False
+        summary, by = self._summarize(focus), "written by the model"
+        if summary is None:
+            records = self.conversation.session.records if self.conversation.session else []
+            summary, by = fallback_summary(self.memory, records), "built from the session record"
+        tail = clipped_tail(messages, keep_from, keep_chars) if keep_recent else ""
+        message = summary_message(summary, self._request, tail, self.memory.text())
+        self.conversation.compact(message, len(messages) - keep_from)
+        self.context.reads.clear()
+        self._must_compact = False
+        self.sink(Notice(f"compacted {keep_from - 1} older messages into a summary ({by})"))
+        return True
+
+    def _summarize(self, focus: str) -> str | None:
+        """The model's own summary of the conversation, asked for on top of the current prompt
+        so the server reuses its cache; None when it cannot give one or the prompt is too big."""
+        if self.budget.tokens(self._prompt_chars()) > self.budget.limit or self._cut_warned:
+            return None
+        ask = SUMMARY_REQUEST + (f"\nPay most attention to: {focus}" if focus else "")
+        messages = [*self.conversation.messages, {"role": "user", "content": ask}]
+        try:
+            reply = self.model.chat(
+                messages, tools=self.tool_specs, response_format=self.response_format
+            )
+        except ModelError:
+            return None
+        parser = parse_action if self.tool_mode == "json" else parse_reply
+        parsed = parser(split_thinking(reply.content)[1], self.registry.names)
+        if reply.tool_calls or parsed.calls or not parsed.final:
+            return None
+        return parsed.final
+
+    def _prompt_chars(self) -> int:
+        return request_chars(self.conversation.messages, self.tool_specs)
 
     def use_tool_mode(self, mode: str) -> None:
         """Switch how the model calls tools, mid-session. The system message stays as it is
@@ -147,6 +210,8 @@ class Agent:
         self.response_format = action_schema(self.registry) if mode == "json" else None
 
     def _query(self, step: int) -> ModelReply:
+        if self._must_compact or self.budget.needs_compaction(self._prompt_chars()):
+            self.compact()
         self.sink(ModelStarted(step))
         try:
             try:
@@ -157,15 +222,35 @@ class Agent:
                 self.sink(Notice(f"{self.model.name} cannot take native tool calls; using text"))
                 self.use_tool_mode("text")
                 reply = self._chat()
+            except ContextOverflow:
+                if not self.compact():
+                    raise
+                reply = self._chat()
         except ModelError as error:
             # What streamed in before the failure is kept in the session file, not sent back.
             if error.partial is not None and error.partial.content:
                 self.conversation.record({"type": "partial", "content": error.partial.content})
             raise
         self.sink(ModelFinished(reply.usage))
+        self._check_fit(reply)
         return reply
 
+    def _check_fit(self, reply: ModelReply) -> None:
+        """Calibrate the budget; if the server read far less than was sent, it cut the prompt
+        (Ollama does so silently): say so once, and compact before the next request."""
+        if self.budget.observe(self._sent_chars, reply.usage) and not self._cut_warned:
+            self._cut_warned = self._must_compact = True
+            sent = self.budget.tokens(self._sent_chars)
+            self.sink(
+                Notice(
+                    f"the server read only {reply.usage.prompt_tokens} tokens of a prompt of "
+                    f"about {sent}: it probably cut the prompt to fit its context window "
+                    f"(num_ctx {self.budget.num_ctx}); compacting the conversation"
+                )
+            )
+
     def _chat(self) -> ModelReply:
+        self._sent_chars = self._prompt_chars()
         return self.model.chat(
             self.conversation.messages,
             tools=self.tool_specs,
@@ -258,6 +343,7 @@ class Agent:
             limits=replace(
                 self.limits, max_steps=max(1, min(max_steps, self.limits.max_subagent_steps))
             ),
+            budget=Budget(self.budget.num_ctx, self.budget.max_new_tokens),
             depth=self.depth + 1,
         )
         return child.ask(task)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from mini_coding_agent import __version__
 from mini_coding_agent.agent import Agent, Limits
+from mini_coding_agent.budget import Budget
 from mini_coding_agent.context import system_prompt
 from mini_coding_agent.conversation import Conversation
 from mini_coding_agent.events import Sink
@@ -24,16 +25,19 @@ class Runtime:
     workspace: Workspace
     info: ModelInfo
     settings: Settings
-    num_ctx: int
     resumed: bool
+
+    @property
+    def num_ctx(self) -> int:
+        return self.agent.budget.num_ctx
 
     def switch_model(self, name: str) -> None:
         """Use another model from the next request on; raises ModelError if it is unusable."""
         settings = replace(self.settings, model=name)
         client = make_client(settings)
         info = client.info()
-        self.num_ctx = fit_context(client, settings, info)
         self.agent.model = client
+        self.agent.budget = Budget(fit_context(client, settings, info), settings.max_new_tokens)
         self.agent.use_tool_mode(choose_tool_mode(settings.tool_mode, info))
         self.settings, self.info = settings, info
 
@@ -126,6 +130,7 @@ def build_runtime(
         sink=sink,
         limits=Limits(max_steps=settings.max_steps),
         memory=WorkingMemory.from_records(session.records),
+        budget=Budget(num_ctx, settings.max_new_tokens),
     )
     agent.use_tool_mode(tool_mode)
-    return Runtime(agent, session, workspace, info, settings, num_ctx, settings.resume is not None)
+    return Runtime(agent, session, workspace, info, settings, settings.resume is not None)

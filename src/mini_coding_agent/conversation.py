@@ -27,10 +27,13 @@ class Conversation:
 
     def replay(self, records: list[Record]) -> None:
         for record in records:
-            if record.get("type") == "reset":
+            kind = record.get("type")
+            if kind == "reset":
                 del self.messages[1:]
-            elif record.get("type") == "message":
+            elif kind == "message":
                 self.messages.append(record["message"])
+            elif kind == "compaction":
+                self._compact(record["message"], record["keep"])
 
     def add(self, message: Message, **meta: Any) -> None:
         self.messages.append(message)
@@ -41,6 +44,15 @@ class Conversation:
         """Persist a record that is not a message (a tool outcome, a reset)."""
         if self.session is not None:
             self.session.append(record)
+
+    def compact(self, summary: Message, keep: int) -> None:
+        """Replace all but the system message and the newest `keep` messages by a summary."""
+        self._compact(summary, keep)
+        self.record({"type": "compaction", "message": summary, "keep": keep})
+
+    def _compact(self, summary: Message, keep: int) -> None:
+        kept = self.messages[len(self.messages) - keep :] if keep else []
+        self.messages[1:] = [summary, *kept]
 
     def reset(self) -> None:
         del self.messages[1:]

@@ -111,6 +111,13 @@ def _read_file(ctx: ToolContext, args: ReadFileArgs) -> str:
     ws = ctx.workspace
     target = _text_file(ws, args.path)
     name = ws.rel(target)
+    if ctx.reads is not None:
+        call = ctx.reads.seen(target, args.start, args.end)
+        if call is not None:
+            return (
+                f"# {name} lines {args.start}-{args.end} are unchanged since read_file call "
+                f"{call}; use that result above"
+            )
     total = _count_lines(target)
     if total == 0:
         return f"# {name} (empty file)"
@@ -135,6 +142,8 @@ def _read_file(ctx: ToolContext, args: ReadFileArgs) -> str:
     lines = [f"# {name} (lines {args.start}-{last} of {total})", *shown]
     if last < end:
         lines.append(f"[stopped at line {last} to keep the output short; next: start={last + 1}]")
+    if ctx.reads is not None:
+        ctx.reads.shown(target, args.start, args.end)
     return "\n".join(lines)
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from mini_coding_agent.tools.reads import ReadLog
 from mini_coding_agent.workspace import PathError, Workspace, clip_middle
+
+if TYPE_CHECKING:
+    from mini_coding_agent.tools.sandbox import Sandbox
 
 OUTPUT_LIMIT = 12_000
 _PY_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -29,6 +33,10 @@ class ToolContext:
     workspace: Workspace
     # Runs a read-only child agent on a task for at most max_steps; set by the agent.
     delegate: Callable[[str, int], str] | None = None
+    # Confines run_shell (tools/sandbox.py); None runs commands unsandboxed.
+    sandbox: Sandbox | None = None
+    # What read_file has shown in this conversation; None turns deduplication off.
+    reads: ReadLog | None = None
 
 
 @dataclass(frozen=True)
