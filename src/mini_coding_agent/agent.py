@@ -100,7 +100,7 @@ class Agent:
 
     def ask(self, request: str) -> str:
         """Run one user request to a final answer (or a limit) and return that answer."""
-        memory = self.memory.text()
+        memory = self.memory.text(notes=False)
         content = f"{request}\n\n{memory}" if memory else request
         self.conversation.add({"role": "user", "content": content}, request=request)
         self.memory.note_request(request)

@@ -150,12 +150,15 @@ class WorkingMemory:
         if name in ("run_shell", "write_file", "patch_file", "delegate"):
             self.note(summary)
 
-    def text(self) -> str:
-        if not (self.task or self.files or self.notes):
+    def text(self, notes: bool = True) -> str:
+        """The memory as text. Without notes it is the short form that rides along with each
+        new request: the notes repeat what the conversation itself still shows."""
+        if not (self.task or self.files or (notes and self.notes)):
             return ""
         lines = ["Working memory:", f"- task: {self.task or '-'}"]
         if self.files:
             files = ", ".join(f"{p} ({'/'.join(a)})" for p, a in self.files.items())
             lines.append(f"- files: {files}")
-        lines += [f"- {note}" for note in self.notes]
+        if notes:
+            lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines)

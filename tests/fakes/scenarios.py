@@ -117,3 +117,67 @@ def binary_search_session(native: bool, python: str = "python") -> list[tuple[st
             ],
         ),
     ]
+
+
+README_DOC = "# search utils\n\nHelpers for searching sorted data.\n"
+
+
+def long_session(native: bool, python: str = "python") -> list[tuple[str, list]]:
+    """Four turns and 17 tool steps of everyday work: look around, write, search, patch, test."""
+    c, f = _call, _final
+    return [
+        (
+            "Look at this project, then add binary_search.py with binary_search(nums, target).",
+            [
+                c(native, "list_files", path="."),
+                c(native, "read_file", path="README.md"),
+                c(native, "search", pattern="def ", path="."),
+                c(native, "write_file", path="binary_search.py", content=BINARY_SEARCH),
+                f(native, "Added binary_search.py."),
+            ],
+        ),
+        (
+            "Make it reject unsorted input with a ValueError.",
+            [
+                c(native, "read_file", path="binary_search.py"),
+                c(
+                    native,
+                    "patch_file",
+                    path="binary_search.py",
+                    old_text=SORTED_CHECK_OLD,
+                    new_text=SORTED_CHECK_NEW,
+                ),
+                c(native, "search", pattern="ValueError", path="binary_search.py"),
+                f(native, "It now raises ValueError for unsorted input."),
+            ],
+        ),
+        (
+            "Add pytest tests and run them.",
+            [
+                c(native, "write_file", path="test_binary_search.py", content=TESTS),
+                c(native, "run_shell", command=f"{python} -m pytest -q test_binary_search.py"),
+                c(native, "read_file", path="test_binary_search.py", start=1, end=12),
+                c(native, "list_files", path="."),
+                f(native, "Four tests pass."),
+            ],
+        ),
+        (
+            "Document binary_search in the README and check everything still passes.",
+            [
+                c(native, "read_file", path="README.md"),
+                c(
+                    native,
+                    "patch_file",
+                    path="README.md",
+                    old_text="Helpers for searching sorted data.\n",
+                    new_text="Helpers for searching sorted data.\n\n"
+                    "- `binary_search(nums, target)`: index of target, or -1; "
+                    "raises ValueError on unsorted input.\n",
+                ),
+                c(native, "search", pattern="binary_search", path="README.md"),
+                c(native, "run_shell", command=f"{python} -m pytest -q"),
+                c(native, "run_shell", command="git status --short"),
+                f(native, "Documented it; all tests pass."),
+            ],
+        ),
+    ]
