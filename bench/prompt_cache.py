@@ -12,6 +12,7 @@ the way a prompt is shaped when the transcript and memory are re-rendered before
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -45,7 +46,7 @@ def common_prefix(a: str, b: str) -> int:
 def measure(prompts: list[str]) -> dict[str, int | float]:
     uncached = len(prompts[0])
     breaks = 0
-    for before, after in zip(prompts, prompts[1:]):
+    for before, after in itertools.pairwise(prompts):
         shared = common_prefix(before, after)
         breaks += shared < len(before)
         uncached += len(after) - shared
@@ -62,7 +63,7 @@ def measure(prompts: list[str]) -> dict[str, int | float]:
 def physical_limit(requests: list[dict]) -> int:
     """The first prompt plus every message that was new in each later request."""
     limit = len(render(requests[0]))
-    for before, after in zip(requests, requests[1:]):
+    for before, after in itertools.pairwise(requests):
         new = {"messages": after["messages"][len(before["messages"]) :]}
         limit += len(render(new)) - len(render({"messages": []}))
     return limit

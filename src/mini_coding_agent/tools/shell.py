@@ -15,6 +15,7 @@ from typing import BinaryIO
 from pydantic import Field
 
 from mini_coding_agent.tools.registry import OUTPUT_LIMIT, Args, Tool, ToolContext, ToolError
+from mini_coding_agent.tools.sandbox import Sandbox
 
 STREAM_LIMIT = 64 * 1024
 SHOWN_LIMIT = OUTPUT_LIMIT - 1500
@@ -24,11 +25,13 @@ BASH = shutil.which("bash")
 CHILD_ENV = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_EDITOR": "true"}
 
 
-def shell_argv(command: str, root: Path) -> list[str]:
-    """The argv that runs command; the one place a sandbox wrapper (bubblewrap) would go.
+def shell_argv(command: str, root: Path, sandbox: Sandbox | None = None) -> list[str]:
+    """The argv that runs command, inside the sandbox when there is one and it is active.
 
-    bash when there is one, since models write bash more often than POSIX sh."""
-    return [BASH or "/bin/sh", "-c", command]
+    bash when there is one, since models write bash more often than POSIX sh. Raises
+    SandboxUnavailable (a ToolError) when the sandbox is required but cannot run."""
+    argv = [BASH or "/bin/sh", "-c", command]
+    return sandbox.wrap(argv, root) if sandbox is not None else argv
 
 
 class Capture:
@@ -96,10 +99,10 @@ def _join(threads: list[threading.Thread], grace: float) -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def run_command(command: str, root: Path, timeout: float) -> str:
+def run_command(command: str, root: Path, timeout: float, sandbox: Sandbox | None = None) -> str:
     env = {**os.environ, **CHILD_ENV}
     proc = subprocess.Popen(
-        shell_argv(command, root),
+        shell_argv(command, root, sandbox),
         cwd=root,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -148,7 +151,7 @@ class RunShellArgs(Args):
 def _run_shell(ctx: ToolContext, args: RunShellArgs) -> str:
     if not args.command.strip():
         raise ToolError("command must not be empty")
-    return run_command(args.command, ctx.workspace.root, args.timeout)
+    return run_command(args.command, ctx.workspace.root, args.timeout, ctx.sandbox)
 
 
 RUN_SHELL = Tool(
