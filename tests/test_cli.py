@@ -245,3 +245,21 @@ def test_repl_model_command_shows_and_switches(repo: Path, ollama):
     assert request["model"] == "gemma3:4b" and "tools" not in request
     assert "From now on" in request["messages"][-2]["content"]
     assert "ollama pull llama9:70b" in out
+
+
+def test_sandbox_on_without_bubblewrap_refuses_shell_commands(repo: Path, ollama, monkeypatch):
+    monkeypatch.setenv("MINI_CODING_AGENT_BWRAP", "/nonexistent/bwrap")
+    ollama.script(
+        {"tool_calls": [{"name": "run_shell", "arguments": {"command": "touch ran"}}]},
+        {"content": "no shell"},
+    )
+    done = cli(repo, "--sandbox", "on", "--approval", "auto", "touch it", host=ollama.url)
+    assert done.returncode == 0, done.stderr
+    assert not (repo / "ran").exists()
+    result = ollama.chat_requests[-1]["messages"][-1]["content"]
+    assert "sandbox is required" in result
+
+
+def test_banner_says_how_shell_commands_run(repo: Path, ollama):
+    done = cli(repo, "--sandbox", "off", stdin="/exit\n", host=ollama.url)
+    assert "commands run unsandboxed" in done.stdout

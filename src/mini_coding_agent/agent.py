@@ -40,6 +40,7 @@ from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
 from mini_coding_agent.tools.reads import ReadLog
+from mini_coding_agent.tools.sandbox import Sandbox
 from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistry, summarize
 from mini_coding_agent.workspace import Workspace
 
@@ -72,6 +73,7 @@ class Agent:
         limits: Limits = Limits(),
         memory: WorkingMemory | None = None,
         budget: Budget | None = None,
+        sandbox: Sandbox | None = None,
         depth: int = 0,
     ):
         self.model = model
@@ -92,6 +94,7 @@ class Agent:
             workspace=workspace,
             delegate=self._delegate if depth == 0 and "delegate" in registry else None,
             reads=ReadLog(),
+            sandbox=sandbox,
         )
         self._last_call: tuple[str, str] | None = None
         self._request = ""

@@ -15,6 +15,7 @@ from mini_coding_agent.permissions import Approver, Permissions
 from mini_coding_agent.sessions import Session, SessionStore, WorkingMemory
 from mini_coding_agent.settings import Settings
 from mini_coding_agent.tools import default_registry
+from mini_coding_agent.tools.sandbox import Sandbox
 from mini_coding_agent.workspace import Workspace
 
 
@@ -67,6 +68,16 @@ def make_client(settings: Settings) -> ModelClient:
     )
 
 
+def shell_facts(sandbox: Sandbox) -> str:
+    if not sandbox.active:
+        return ""
+    network = "with" if sandbox.allow_network else "without"
+    return (
+        "\n- shell: commands run in a sandbox: only the workspace is writable (.git is "
+        f"read-only), /tmp is private, {network} network"
+    )
+
+
 def fit_context(client: ModelClient, settings: Settings, info: ModelInfo) -> int:
     """The context window to use: the requested one, capped at the model's maximum."""
     num_ctx = min(settings.num_ctx, info.context_length or settings.num_ctx)
@@ -96,6 +107,7 @@ def build_runtime(
     info = client.info()
     num_ctx = fit_context(client, settings, info)
     registry = default_registry()
+    sandbox = Sandbox(settings.sandbox, settings.allow_network)
 
     if session is not None:
         recorded = session.tool_mode if settings.tool_mode == "auto" else None
@@ -104,7 +116,7 @@ def build_runtime(
         facts = session.header.get("facts", "")
     else:
         tool_mode = choose_tool_mode(settings.tool_mode, info)
-        facts = workspace.snapshot().text()
+        facts = workspace.snapshot().text() + shell_facts(sandbox)
         system = system_prompt(facts, registry, tool_mode)
         session = store.create(
             {
@@ -131,6 +143,7 @@ def build_runtime(
         limits=Limits(max_steps=settings.max_steps),
         memory=WorkingMemory.from_records(session.records),
         budget=Budget(num_ctx, settings.max_new_tokens),
+        sandbox=sandbox,
     )
     agent.use_tool_mode(tool_mode)
     return Runtime(agent, session, workspace, info, settings, settings.resume is not None)

@@ -29,6 +29,8 @@ class Settings:
     top_p: float = 0.9
     num_ctx: int = 16384
     think: str = "auto"
+    sandbox: str = "auto"
+    allow_network: bool = False
     api_key_env: str = "OPENAI_API_KEY"
 
     @property
@@ -150,6 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "on", "off"),
         default=d.think,
         help="reasoning for thinking models: the server's default, or ask for it on or off",
+    )
+    add(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        default=d.sandbox,
+        help="run shell commands in bubblewrap (workspace writable, the rest read-only, no "
+        "network): auto when available, on requires it, off never",
+    )
+    add(
+        "--allow-network",
+        action="store_true",
+        help="let sandboxed shell commands reach the network",
     )
     add("--version", action="version", version=f"%(prog)s {__version__}")
     return parser

@@ -35,6 +35,7 @@ def banner(runtime: Runtime) -> Panel:
         f"context {runtime.num_ctx:,} tokens)",
     )
     grid.add_row("approval", runtime.settings.approval)
+    grid.add_row("sandbox", runtime.agent.context.sandbox.describe())
     resumed = "  (resumed)" if runtime.resumed else ""
     grid.add_row("session", f"{runtime.session.id}{resumed}")
     return Panel(grid, title="mini-coding-agent", subtitle="/help for commands", expand=False)
