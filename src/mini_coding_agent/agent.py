@@ -40,8 +40,8 @@ from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
 from mini_coding_agent.tools.reads import ReadLog
-from mini_coding_agent.tools.sandbox import Sandbox
 from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistry, summarize
+from mini_coding_agent.tools.sandbox import Sandbox
 from mini_coding_agent.workspace import Workspace
 
 READ_ONLY_TOOLS = ("list_files", "read_file", "search")
