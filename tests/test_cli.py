@@ -263,3 +263,33 @@ def test_sandbox_on_without_bubblewrap_refuses_shell_commands(repo: Path, ollama
 def test_banner_says_how_shell_commands_run(repo: Path, ollama):
     done = cli(repo, "--sandbox", "off", stdin="/exit\n", host=ollama.url)
     assert "commands run unsandboxed" in done.stdout
+
+
+def test_repl_tokens_and_compact(repo: Path, ollama):
+    ollama.script(
+        {
+            "tool_calls": [{"name": "read_file", "arguments": {"path": "app.py"}}],
+            "prompt_eval_count": 900,
+        },
+        {"content": "It adds.", "prompt_eval_count": 1000},
+        {"content": "The user asked about app.py; it adds two numbers."},
+        {"content": "Still adds."},
+    )
+    done = cli(
+        repo,
+        stdin="/compact\nwhat does app.py do?\n/tokens\n/compact the add function\n"
+        "and now?\n/exit\n",
+        host=ollama.url,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "nothing to compact yet" in out
+    assert "of 16,384 tokens" in out and "calibrated by the server" in out
+    assert "1,900" in out, "tokens read in the first turn, as the server reported them"
+    assert "compacted" in out and "written by the model" in out
+    last = ollama.chat_requests[-1]["messages"]
+    assert last[1]["content"].startswith("[Earlier conversation")
+    assert "it adds two numbers" in last[1]["content"]
+    assert last[-1]["content"].startswith("and now?")
+    records = next((repo / ".mini-coding-agent" / "sessions").glob("*.jsonl")).read_text()
+    assert '"type": "compaction"' in records

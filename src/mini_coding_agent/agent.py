@@ -35,6 +35,7 @@ from mini_coding_agent.models.base import (
     ModelReply,
     ToolCall,
     ToolsUnsupported,
+    Usage,
 )
 from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
@@ -98,7 +99,7 @@ class Agent:
         )
         self._last_call: tuple[str, str] | None = None
         self._request = ""
-        self._sent_chars = 0
+        self._sent_chars = self._prefix_chars = self._new_chars = 0
         self._cut_warned = self._must_compact = False
 
     def ask(self, request: str) -> str:
@@ -146,6 +147,7 @@ class Agent:
     def reset(self) -> None:
         self.conversation.reset()
         self.context.reads.clear()
+        self._prefix_chars = 0
         self.memory = WorkingMemory()
 
     def compact(self, focus: str = "", *, keep_recent: bool = True) -> bool:
@@ -165,6 +167,7 @@ class Agent:
         message = summary_message(summary, self._request, tail, self.memory.text())
         self.conversation.compact(message, len(messages) - keep_from)
         self.context.reads.clear()
+        self._prefix_chars = 0
         self._must_compact = False
         self.sink(Notice(f"compacted {keep_from - 1} older messages into a summary ({by})"))
         return True
@@ -172,23 +175,27 @@ class Agent:
     def _summarize(self, focus: str) -> str | None:
         """The model's own summary of the conversation, asked for on top of the current prompt
         so the server reuses its cache; None when it cannot give one or the prompt is too big."""
-        if self.budget.tokens(self._prompt_chars()) > self.budget.limit or self._cut_warned:
+        if self.budget.tokens(self.prompt_chars()) > self.budget.limit or self._cut_warned:
             return None
         ask = SUMMARY_REQUEST + (f"\nPay most attention to: {focus}" if focus else "")
         messages = [*self.conversation.messages, {"role": "user", "content": ask}]
+        self.sink(ModelStarted(0))
         try:
             reply = self.model.chat(
                 messages, tools=self.tool_specs, response_format=self.response_format
             )
         except ModelError:
             return None
+        finally:
+            self.sink(ModelFinished(Usage()))
         parser = parse_action if self.tool_mode == "json" else parse_reply
         parsed = parser(split_thinking(reply.content)[1], self.registry.names)
         if reply.tool_calls or parsed.calls or not parsed.final:
             return None
         return parsed.final
 
-    def _prompt_chars(self) -> int:
+    def prompt_chars(self) -> int:
+        """The size of the next request as it stands: every message plus the tool definitions."""
         return request_chars(self.conversation.messages, self.tool_specs)
 
     def use_tool_mode(self, mode: str) -> None:
@@ -213,7 +220,7 @@ class Agent:
         self.response_format = action_schema(self.registry) if mode == "json" else None
 
     def _query(self, step: int) -> ModelReply:
-        if self._must_compact or self.budget.needs_compaction(self._prompt_chars()):
+        if self._must_compact or self.budget.needs_compaction(self.prompt_chars()):
             self.compact()
         self.sink(ModelStarted(step))
         try:
@@ -241,7 +248,8 @@ class Agent:
     def _check_fit(self, reply: ModelReply) -> None:
         """Calibrate the budget; if the server read far less than was sent, it cut the prompt
         (Ollama does so silently): say so once, and compact before the next request."""
-        if self.budget.observe(self._sent_chars, reply.usage) and not self._cut_warned:
+        cut = self.budget.observe(self._sent_chars, reply.usage, self._new_chars)
+        if cut and not self._cut_warned:
             self._cut_warned = self._must_compact = True
             sent = self.budget.tokens(self._sent_chars)
             self.sink(
@@ -253,7 +261,9 @@ class Agent:
             )
 
     def _chat(self) -> ModelReply:
-        self._sent_chars = self._prompt_chars()
+        sent = self.prompt_chars()
+        self._new_chars = sent - self._prefix_chars
+        self._sent_chars = self._prefix_chars = sent
         return self.model.chat(
             self.conversation.messages,
             tools=self.tool_specs,

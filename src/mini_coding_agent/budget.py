@@ -34,7 +34,8 @@ def request_chars(messages: list[Message], tools: list[dict[str, Any]] | None) -
 class TurnCost:
     requests: int = 0
     prompt_tokens: int = 0
-    cached_tokens: int = 0
+    new_tokens: int = 0  # estimated: what the previous request did not already hold
+    cached_tokens: int = 0  # as the server reports it, when it does
     output_tokens: int = 0
     seconds: float = 0.0
 
@@ -60,16 +61,49 @@ class Budget:
     def needs_compaction(self, chars: int) -> bool:
         return self.tokens(chars) > COMPACT_AT * self.limit
 
+    def report(self, used_chars: int) -> str:
+        """What /tokens prints: the window's fill and what each turn cost."""
+        used = self.tokens(used_chars)
+        basis = "calibrated by the server" if self.calibrated else "not yet calibrated"
+        lines = [
+            f"context: ~{used:,} of {self.num_ctx:,} tokens ({used / self.num_ctx:.0%}); "
+            f"compacts above ~{int(COMPACT_AT * self.limit):,} "
+            f"({self.chars_per_token:.1f} characters a token, {basis})",
+            f"{'turn':>4} {'requests':>8} {'read':>9} {'new':>8} {'cached':>8} "
+            f"{'generated':>9} {'seconds':>8}",
+        ]
+        for number, t in enumerate(self.turns, 1):
+            cached = t.cached_tokens or max(0, t.prompt_tokens - t.new_tokens)
+            lines.append(
+                f"{number:>4} {t.requests:>8} {t.prompt_tokens:>9,} {t.new_tokens:>8,} "
+                f"{cached:>8,} {t.output_tokens:>9,} {t.seconds:>8.1f}"
+            )
+        total = TurnCost()
+        for t in self.turns:
+            total.requests += t.requests
+            total.prompt_tokens += t.prompt_tokens
+            total.new_tokens += t.new_tokens
+            total.output_tokens += t.output_tokens
+        lines.append(
+            f"this session: {total.requests} requests, {total.prompt_tokens:,} tokens read "
+            f"({total.new_tokens:,} new), {total.output_tokens:,} generated"
+        )
+        return "\n".join(lines)
+
+    def fill(self, used_chars: int) -> float:
+        return self.tokens(used_chars) / self.num_ctx
+
     def start_turn(self) -> None:
         self.turns.append(TurnCost())
 
-    def observe(self, sent_chars: int, usage: Usage) -> bool:
+    def observe(self, sent_chars: int, usage: Usage, new_chars: int) -> bool:
         """Learn from what the server says it read. Returns True when the reading suggests the
         server cut the prompt: far fewer tokens than a prompt this large must have."""
         if not self.turns:
             self.start_turn()
         turn = self.turns[-1]
         turn.requests += 1
+        turn.new_tokens += self.tokens(new_chars)
         turn.output_tokens += usage.completion_tokens or 0
         turn.cached_tokens += usage.cached_tokens or 0
         turn.seconds += usage.seconds or 0.0

@@ -19,6 +19,8 @@ COMMANDS = {
     "/session": "show the path of this session's file",
     "/reset": "clear the conversation and memory (the session file keeps the history)",
     "/model": "show the model, its context and capabilities; /model NAME switches",
+    "/tokens": "context used and what each turn cost in tokens",
+    "/compact": "summarise the conversation so far to free context; /compact FOCUS steers it",
     "/exit": "leave (also /quit, Ctrl-D)",
     "/quit": "leave",
 }
@@ -41,6 +43,15 @@ def banner(runtime: Runtime) -> Panel:
     return Panel(grid, title="mini-coding-agent", subtitle="/help for commands", expand=False)
 
 
+def status_line(runtime: Runtime) -> str:
+    agent = runtime.agent
+    fill = agent.budget.fill(agent.prompt_chars())
+    return (
+        f" {runtime.info.name} · context {fill:.0%} of {agent.budget.num_ctx:,} · "
+        f"{agent.tool_mode} tools · approval {runtime.settings.approval} · {runtime.session.id}"
+    )
+
+
 def _reader(runtime: Runtime) -> Callable[[], str]:
     """prompt_toolkit with a history file on a terminal; plain lines from a pipe."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -54,6 +65,7 @@ def _reader(runtime: Runtime) -> Callable[[], str]:
         history=history,
         completer=WordCompleter(list(COMMANDS), sentence=True),
         complete_while_typing=False,
+        bottom_toolbar=lambda: status_line(runtime),
     )
     return lambda: prompt.prompt("› ")
 
@@ -103,6 +115,17 @@ def handle_command(line: str, runtime: Runtime, view: ConsoleView) -> str | None
         console.print(str(runtime.session.path), markup=False, soft_wrap=True)
     elif name == "/model":
         show_model(line, runtime, view)
+    elif name == "/tokens":
+        console.print(runtime.agent.budget.report(runtime.agent.prompt_chars()), markup=False)
+    elif name == "/compact":
+        focus = line[len(name) :].strip()
+        try:
+            done = runtime.agent.compact(focus, keep_recent=False)
+        except KeyboardInterrupt:
+            done = False
+        view.close()
+        if not done:
+            console.print("nothing to compact yet")
     elif name == "/reset":
         runtime.agent.reset()
         console.print("conversation and memory cleared")
