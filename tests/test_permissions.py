@@ -72,6 +72,7 @@ def test_user_and_project_rules_merge_with_their_sources(root: Path):
     assert write(perms, "src/pkg/a.py") == "allow"
     assert shell(perms, "git push origin main") == "deny"
     assert shell(perms, "ls") == "ask"
+    assert perms.why("run_shell", {"command": "ls"}) == ""
     text = perms.describe()
     assert "approval mode: ask" in text
     assert "deny  run_shell command 'git push'" in text and str(project) in text
@@ -176,8 +177,7 @@ def test_quotes_are_words_not_operators(root: Path):
 def test_path_globs_match_normalised_paths(root: Path, path: str, decision: str):
     write_project(
         root,
-        '[[allow]]\ntool = "write_file"\npath = "src/**/*.py"\n'
-        '[[deny]]\npath = "src/secret/**"\n',
+        '[[allow]]\ntool = "write_file"\npath = "src/**/*.py"\n[[deny]]\npath = "src/secret/**"\n',
     )
     assert write(Permissions.load("ask", root), path) == decision
 

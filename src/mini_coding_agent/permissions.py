@@ -361,12 +361,8 @@ class Permissions:
 
     def describe(self) -> str:
         """The text /permissions prints: the mode, the rules in force and their sources."""
-        meaning = {
-            "ask": "risky tools ask",
-            "auto": "risky tools run",
-            "never": "risky tools never run",
-        }
-        lines = [f"approval mode: {self.mode} ({meaning[self.mode]})"]
+        meaning = {"ask": "ask first", "auto": "run", "never": "never run"}[self.mode]
+        lines = [f"approval mode: {self.mode} (risky tools {meaning})"]
         if self.rules:
             lines.append("rules (deny wins):")
             width = max(len(rule.describe()) for rule in self.rules)

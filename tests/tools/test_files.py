@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mini_coding_agent.tools.files import apply_patch
+from mini_coding_agent.tools.edits import apply_patch
 from mini_coding_agent.tools.registry import ToolError
 from mini_coding_agent.tools.search import walk_files
 

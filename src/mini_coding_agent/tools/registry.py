@@ -13,6 +13,7 @@ from mini_coding_agent.workspace import PathError, Workspace, clip_middle
 
 if TYPE_CHECKING:
     from mini_coding_agent.tools.sandbox import Sandbox
+    from mini_coding_agent.undo import EditJournal
 
 OUTPUT_LIMIT = 12_000
 _PY_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -37,6 +38,8 @@ class ToolContext:
     sandbox: Sandbox | None = None
     # What read_file has shown in this conversation; None turns deduplication off.
     reads: ReadLog | None = None
+    # Keeps files' contents before the write tools change them, for /undo.
+    journal: EditJournal | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Tool:
     params: type[Args]
     run: Callable[[ToolContext, Any], str]
     risky: bool = False
+    # What the call would change, as a unified diff, without changing it (write tools).
+    preview: Callable[[ToolContext, Any], str] | None = None
 
     def schema(self) -> dict[str, Any]:
         raw = self.params.model_json_schema()
