@@ -10,7 +10,7 @@ from mini_coding_agent.app import build_runtime
 from mini_coding_agent.events import ToolFinished
 from mini_coding_agent.models.base import ModelReply
 from mini_coding_agent.models.scripted import ScriptedModel
-from mini_coding_agent.permissions import ApprovalRequest
+from mini_coding_agent.permissions import Approval, ApprovalRequest
 from mini_coding_agent.settings import Settings
 
 
@@ -30,7 +30,9 @@ class Run:
 
         def approver(request):
             self.asked.append(request)
-            return bool(approve)
+            if isinstance(approve, Approval):
+                return approve
+            return Approval("once" if approve else "no")
 
         settings = Settings(cwd=str(repo), approval=approval, tool_mode=tool_mode, **kw)
         self.runtime = build_runtime(

@@ -363,8 +363,8 @@ def test_a_bad_user_file_is_named_too(root: Path):
 
 def test_approval_answers():
     assert deny_all(ApprovalRequest("run_shell", {"command": "x"}, "run_shell x")) == Approval("no")
-    assert not Approval("no", reason="use make instead")
-    assert Approval("once") and Approval("session").allowed and Approval("always").allowed
+    assert not Approval("no", reason="use make instead").allowed
+    assert all(Approval(choice).allowed for choice in ("once", "session", "always"))
     with pytest.raises(ValueError):
         Approval("maybe")  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from mini_coding_agent.actions import action_schema, parse_action
 from mini_coding_agent.budget import Budget, request_chars
+from mini_coding_agent.calls import CallRunner
 from mini_coding_agent.compaction import (
     KEEP_SHARE,
     SUMMARY_REQUEST,
@@ -37,12 +38,13 @@ from mini_coding_agent.models.base import (
     ToolsUnsupported,
     Usage,
 )
-from mini_coding_agent.permissions import ApprovalRequest, Approver, Permissions, deny_all
+from mini_coding_agent.permissions import Approver, Permissions, deny_all
 from mini_coding_agent.protocol import correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
 from mini_coding_agent.tools.reads import ReadLog
-from mini_coding_agent.tools.registry import ToolContext, ToolError, ToolRegistry, summarize
+from mini_coding_agent.tools.registry import ToolContext, ToolRegistry, summarize
 from mini_coding_agent.tools.sandbox import Sandbox
+from mini_coding_agent.undo import EditJournal
 from mini_coding_agent.workspace import Workspace
 
 READ_ONLY_TOOLS = ("list_files", "read_file", "search")
@@ -75,6 +77,7 @@ class Agent:
         memory: WorkingMemory | None = None,
         budget: Budget | None = None,
         sandbox: Sandbox | None = None,
+        journal: EditJournal | None = None,
         depth: int = 0,
     ):
         self.model = model
@@ -96,8 +99,9 @@ class Agent:
             delegate=self._delegate if depth == 0 and "delegate" in registry else None,
             reads=ReadLog(),
             sandbox=sandbox,
+            journal=journal,
         )
-        self._last_call: tuple[str, str] | None = None
+        self.calls = CallRunner(registry, self.context, self.permissions, approver, sink)
         self._request = ""
         self._sent_chars = self._prefix_chars = self._new_chars = 0
         self._cut_warned = self._must_compact = False
@@ -110,7 +114,9 @@ class Agent:
         self.memory.note_request(request)
         self.budget.start_turn()
         self._request = request
-        self._last_call = None
+        self.calls.last_call = None
+        if self.context.journal is not None:
+            self.context.journal.turn += 1
         tool_steps = format_errors = 0
         while True:
             reply = self._query(tool_steps + format_errors + 1)
@@ -149,6 +155,23 @@ class Agent:
         self.context.reads.clear()
         self._prefix_chars = 0
         self.memory = WorkingMemory()
+
+    def undo(self) -> str:
+        """Put back the files the newest not-yet-undone turn changed; the model is told."""
+        journal = self.context.journal
+        undone = journal.undo() if journal is not None else None
+        if undone is None:
+            return "nothing to undo: no file was changed by write_file or patch_file"
+        turn, done = undone
+        summary = "; ".join(done)
+        self.conversation.add(
+            {
+                "role": "user",
+                "content": f"(The user undid the file changes of turn {turn}: "
+                f"{summary}. Files are as they were before that turn.)",
+            }
+        )
+        return f"undid turn {turn}: {summary}"
 
     def compact(self, focus: str = "", *, keep_recent: bool = True) -> bool:
         """Replace older messages by a summary, keeping the newest verbatim (all of them are
@@ -308,7 +331,7 @@ class Agent:
 
     def _run_tool(self, call: ToolCall) -> str:
         self.sink(ToolStarted(call))
-        ok, output = self._execute(call)
+        ok, output = self.calls.run(call)
         self.sink(ToolFinished(call, ok, output))
         first_line = output.splitlines()[0] if output else ""
         summary = f"{summarize(call.name, call.args, 60)} → {first_line}"
@@ -317,30 +340,6 @@ class Agent:
             {"type": "tool", "name": call.name, "args": call.args, "ok": ok, "summary": summary}
         )
         return output
-
-    def _execute(self, call: ToolCall) -> tuple[bool, str]:
-        try:
-            tool, args = self.registry.validate(call.name, call.args, self.workspace)
-        except ToolError as error:
-            return False, f"error: {error}"
-        key = (call.name, args.model_dump_json())
-        if key == self._last_call:
-            return False, (
-                f"error: you just made this exact {call.name} call; its result is above. "
-                "Use it, or do something different."
-            )
-        self._last_call = key
-        decision = self.permissions.decide(tool.name, tool.risky)
-        if decision == "deny":
-            return False, (
-                f"error: {tool.name} is not allowed in this session (approval mode: "
-                f"{self.permissions.mode}); do without it or tell the user what to run"
-            )
-        if decision == "ask":
-            request = ApprovalRequest(tool.name, args.model_dump(), summarize(tool.name, call.args))
-            if not self.approver(request):
-                return False, f"error: the user denied this {tool.name} call"
-        return self.registry.execute(tool, args, self.context)
 
     def _delegate(self, task: str, max_steps: int) -> str:
         registry = self.registry.only(READ_ONLY_TOOLS)

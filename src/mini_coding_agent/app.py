@@ -16,6 +16,7 @@ from mini_coding_agent.sessions import Session, SessionStore, WorkingMemory
 from mini_coding_agent.settings import Settings
 from mini_coding_agent.tools import default_registry
 from mini_coding_agent.tools.sandbox import Sandbox
+from mini_coding_agent.undo import EditJournal, blob_dir
 from mini_coding_agent.workspace import Workspace
 
 
@@ -99,8 +100,10 @@ def build_runtime(
     approver: Approver,
     client: ModelClient | None = None,
 ) -> Runtime:
-    """Raises PathError (bad workspace), SessionError (bad --resume) or ModelError."""
+    """Raises PathError (bad workspace), SessionError (bad --resume), PermissionsError (bad
+    rules file) or ModelError."""
     workspace = Workspace.open(settings.cwd)
+    permissions = Permissions.load(settings.approval, workspace.root)
     store = SessionStore(workspace.ensure_state_dir() / "sessions")
     session = store.open(settings.resume) if settings.resume else None
     client = client or make_client(settings)
@@ -130,6 +133,8 @@ def build_runtime(
         )
         conversation = Conversation(system, session)
 
+    journal = EditJournal(workspace, blob_dir(session.path), conversation.record)
+    journal.replay(session.records)
     agent = Agent(
         client,
         registry,
@@ -137,13 +142,14 @@ def build_runtime(
         conversation,
         tool_mode=session.tool_mode or tool_mode,
         facts=facts,
-        permissions=Permissions(settings.approval),
+        permissions=permissions,
         approver=approver,
         sink=sink,
         limits=Limits(max_steps=settings.max_steps),
         memory=WorkingMemory.from_records(session.records),
         budget=Budget(num_ctx, settings.max_new_tokens),
         sandbox=sandbox,
+        journal=journal,
     )
     agent.use_tool_mode(tool_mode)
     return Runtime(agent, session, workspace, info, settings, settings.resume is not None)

@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mini_coding_agent.app import build_runtime
     from mini_coding_agent.models.base import ModelError
+    from mini_coding_agent.permissions import PermissionsError
     from mini_coding_agent.sessions import SessionError
     from mini_coding_agent.ui.console import ConsoleView, TerminalApprover
     from mini_coding_agent.workspace import PathError
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     view = ConsoleView(Console(highlight=False) if interactive else err, interactive=interactive)
     try:
         runtime = build_runtime(settings, sink=view, approver=TerminalApprover(view))
-    except (PathError, SessionError) as error:
+    except (PathError, SessionError, PermissionsError) as error:
         print(f"mini-coding-agent: error: {error}", file=sys.stderr)
         return 2
     except ModelError as error:

@@ -29,13 +29,11 @@ form to match, allow rules both.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import re
 import shlex
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -47,6 +45,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from mini_coding_agent.tools.edits import atomic_write
 from mini_coding_agent.workspace import STATE_DIR
 
 APPROVAL_MODES = ("ask", "auto", "never")
@@ -90,6 +89,7 @@ class ApprovalRequest:
     args: dict[str, Any]
     summary: str
     remember: str = ""
+    diff: str = ""  # the unified diff a write would make
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,6 @@ class Approval:
     @property
     def allowed(self) -> bool:
         return self.choice != "no"
-
-    def __bool__(self) -> bool:  # `if not approver(request)` must mean "denied"
-        return self.allowed
 
 
 # Supplied by the front-end; the core never reads stdin.
@@ -254,21 +251,10 @@ def read_rules(path: Path) -> list[Rule]:
         raise PermissionsError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text.encode("utf-8"), mode)
 
 
 class Permissions:
@@ -353,7 +339,7 @@ class Permissions:
                     if getattr(rule, key) is not None:
                         text += f"{key} = {_toml_string(getattr(rule, key))}\n"
             _parse(text, path)  # never write what could not be read back
-            _write_atomically(path, text)
+            _write_text(path, text)
         except (OSError, UnicodeDecodeError) as error:
             raise PermissionsError(f"{path}: cannot write: {error}") from None
         self.rules = [rule for rule in self.rules if rule not in new] + new

@@ -23,10 +23,11 @@ from mini_coding_agent.events import (
     ToolFinished,
     ToolStarted,
 )
-from mini_coding_agent.permissions import ApprovalRequest
+from mini_coding_agent.permissions import Approval, ApprovalRequest
 from mini_coding_agent.tools.registry import summarize
 
 STREAM_TAIL_LINES = 12
+DIFF_LINES = 60
 
 
 class _Waiting:
@@ -119,35 +120,68 @@ class ConsoleView:
 
 
 class TerminalApprover:
-    """Asks y/N on the terminal; with no terminal to ask, it denies rather than hangs."""
+    """Asks on the terminal, showing the diff a write would make; with no terminal to ask, it
+    denies rather than hangs."""
 
     def __init__(self, view: ConsoleView):
         self.view = view
 
-    def __call__(self, request: ApprovalRequest) -> bool:
+    def __call__(self, request: ApprovalRequest) -> Approval:
         console = self.view.console
         self.view.close()
         if not sys.stdin.isatty():
             console.print(
                 Text(
-                    f"  denied {request.summary}: no terminal to ask (use --approval auto "
-                    "to allow risky tools)",
+                    f"  denied {request.summary}: no terminal to ask (use --approval auto, "
+                    "or a rule in .mini-coding-agent/permissions.toml)",
                     style="yellow",
                 )
             )
-            return False
-        if request.tool == "write_file":
-            body = str(request.args.get("content", ""))
-            console.print(Text(_preview(body), style="dim"))
-        elif request.tool == "patch_file":
-            console.print(Text(_preview(str(request.args.get("old_text", ""))), style="red"))
-            console.print(Text(_preview(str(request.args.get("new_text", ""))), style="green"))
+            return Approval("no")
+        if request.diff:
+            console.print(render_diff(request.diff))
+        elif request.tool == "write_file":
+            console.print(Text(_preview(str(request.args.get("content", ""))), style="dim"))
+        choices = "y once, s session, a always, N no" if request.remember else "y/N"
         try:
-            answer = console.input(f"  allow [bold]{escape(request.summary)}[/bold]? \\[y/N] ")
+            answer = (
+                console.input(f"  allow [bold]{escape(request.summary)}[/bold]? \\[{choices}] ")
+                .strip()
+                .lower()
+            )
+            if request.remember and answer in ("s", "a"):
+                console.print(Text(f"  remembering: allow {request.remember}", style="dim"))
+                return Approval("session" if answer == "s" else "always")
+            if answer in ("y", "yes"):
+                return Approval("once")
+            reason = console.input("  reason for the model (optional): ").strip()
         except (EOFError, KeyboardInterrupt):
             console.print()
-            return False
-        return answer.strip().lower() in ("y", "yes")
+            return Approval("no")
+        return Approval("no", reason)
+
+
+def render_diff(diff: str, limit: int | None = DIFF_LINES) -> Text:
+    """A unified diff coloured the usual way, indented; at most limit lines."""
+    out = Text()
+    lines = diff.splitlines()
+    for line in lines[:limit]:
+        style = (
+            "bold"
+            if line.startswith(("+++", "---"))
+            else "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else "dim"
+        )
+        out.append(f"    {line}\n", style=style)
+    hidden = len(lines) - (limit or len(lines))
+    if hidden > 0:
+        out.append(f"    … {hidden} more diff lines\n", style="dim")
+    return out
 
 
 def _preview(text: str, lines: int = 20) -> str:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from mini_coding_agent.app import Runtime
 from mini_coding_agent.models.base import ModelError
-from mini_coding_agent.ui.console import ConsoleView
+from mini_coding_agent.ui.console import ConsoleView, render_diff
 
 COMMANDS = {
     "/help": "show these commands",
@@ -20,6 +20,9 @@ COMMANDS = {
     "/reset": "clear the conversation and memory (the session file keeps the history)",
     "/model": "show the model, its context and capabilities; /model NAME switches",
     "/tokens": "context used and what each turn cost in tokens",
+    "/undo": "put back the files the last turn changed (repeat to go further back)",
+    "/diff": "everything this session changed in the files, as a diff",
+    "/permissions": "the approval mode and the rules in force, with where each comes from",
     "/compact": "summarise the conversation so far to free context; /compact FOCUS steers it",
     "/exit": "leave (also /quit, Ctrl-D)",
     "/quit": "leave",
@@ -115,6 +118,14 @@ def handle_command(line: str, runtime: Runtime, view: ConsoleView) -> str | None
         console.print(str(runtime.session.path), markup=False, soft_wrap=True)
     elif name == "/model":
         show_model(line, runtime, view)
+    elif name == "/undo":
+        console.print(runtime.agent.undo(), markup=False)
+    elif name == "/diff":
+        journal = runtime.agent.context.journal
+        diff = journal.diff() if journal is not None else ""
+        console.print(render_diff(diff, limit=None) if diff else "no changes in this session")
+    elif name == "/permissions":
+        console.print(runtime.agent.permissions.describe(), markup=False)
     elif name == "/tokens":
         console.print(runtime.agent.budget.report(runtime.agent.prompt_chars()), markup=False)
     elif name == "/compact":
