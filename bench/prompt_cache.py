@@ -7,7 +7,7 @@ prints reuse, uncached characters and prefix breaks. For comparison it renders t
 the way a prompt is shaped when the transcript and memory are re-rendered before every step
 (the original mini-coding-agent's layout), and measures that too.
 
-    python bench/prompt_cache.py
+    python bench/prompt_cache.py [--rounds N]   (N times the four turns, one session)
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def rerendered_prompts(system: str, messages: list[dict]) -> list[str]:
     return prompts
 
 
-def run_session(workdir: Path) -> list[dict]:
+def run_session(workdir: Path, rounds: int = 1) -> list[dict]:
     repo = workdir / "repo"
     repo.mkdir()
     (repo / "README.md").write_text(README_DOC)
@@ -113,7 +113,8 @@ def run_session(workdir: Path) -> list[dict]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     env.pop("OLLAMA_HOST", None)
     with FakeOllama() as fake:
-        for turn, (request, replies) in enumerate(long_session(True, sys.executable)):
+        turns = long_session(True, sys.executable) * rounds
+        for turn, (request, replies) in enumerate(turns):
             fake.script(*replies)
             command = [
                 sys.executable,
@@ -143,15 +144,16 @@ def run_session(workdir: Path) -> list[dict]:
 
 
 def main() -> None:
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 1
     with tempfile.TemporaryDirectory() as tmp:
-        requests = run_session(Path(tmp))
+        requests = run_session(Path(tmp), rounds)
     ours = measure([render(r) for r in requests])
     limit = physical_limit(requests)
     steps = sum(len(m.get("tool_calls") or []) for m in requests[-1]["messages"])
     system = requests[0]["messages"][0]["content"]
     seed = measure(rerendered_prompts(system, requests[-1]["messages"]))
     print(
-        f"session: 4 turns (one process each, --resume latest), {steps} tool steps, "
+        f"session: {4 * rounds} turns (one process each, --resume latest), {steps} tool steps, "
         f"{ours['requests']} requests"
     )
     print(f"{'':28}{'requests':>9}{'prompt chars':>14}{'uncached':>10}{'reuse':>8}{'breaks':>8}")

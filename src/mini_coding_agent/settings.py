@@ -77,13 +77,22 @@ def _ollama_host_from_env() -> str | None:
     return f"{scheme or 'http'}://{host}:{port or '11434'}"
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = Settings()
     parser = argparse.ArgumentParser(
         prog="mini-coding-agent",
         description="A local-first coding agent for the terminal. With a prompt it runs that one "
         "request and prints the answer; without one it starts an interactive session.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     add = parser.add_argument
     add("prompt", nargs="*", help="a one-shot request; omit it for the interactive REPL")
