@@ -39,7 +39,7 @@ from mini_coding_agent.models.base import (
     Usage,
 )
 from mini_coding_agent.permissions import Approver, Permissions, deny_all
-from mini_coding_agent.protocol import correction, parse_reply, split_thinking
+from mini_coding_agent.protocol import ParsedReply, correction, parse_reply, split_thinking
 from mini_coding_agent.sessions import WorkingMemory
 from mini_coding_agent.tools.reads import ReadLog
 from mini_coding_agent.tools.registry import ToolContext, ToolRegistry, summarize
@@ -124,8 +124,7 @@ class Agent:
             if reply.tool_calls:
                 self._run_calls(text, reply.tool_calls, native=True)
             else:
-                parser = parse_action if self.tool_mode == "json" else parse_reply
-                parsed = parser(text, self.registry.names)
+                parsed = self._parse(text)
                 if parsed.calls:
                     self._run_calls(text, parsed.calls, native=False)
                 elif parsed.error is not None:
@@ -211,11 +210,15 @@ class Agent:
             return None
         finally:
             self.sink(ModelFinished(Usage()))
-        parser = parse_action if self.tool_mode == "json" else parse_reply
-        parsed = parser(split_thinking(reply.content)[1], self.registry.names)
+        parsed = self._parse(split_thinking(reply.content)[1])
         if reply.tool_calls or parsed.calls or not parsed.final:
             return None
         return parsed.final
+
+    def _parse(self, text: str) -> ParsedReply:
+        if self.tool_mode == "json":
+            return parse_action(text, self.registry.names)
+        return parse_reply(text, self.registry.names)
 
     def prompt_chars(self) -> int:
         """The size of the next request as it stands: every message plus the tool definitions."""
