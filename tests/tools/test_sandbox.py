@@ -219,3 +219,17 @@ def test_off_runs_unsandboxed_without_probing(root, outside, monkeypatch):
 def test_unknown_mode_is_rejected():
     with pytest.raises(ValueError, match="auto, on, off"):
         Sandbox("maybe")
+
+
+@needs_bwrap
+def test_tools_installed_under_tmp_stay_usable_read_only(root, tmp_path_factory, monkeypatch):
+    venv = tmp_path_factory.mktemp("toolchain") / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    tool = venv / "bin" / "hello-tool"
+    tool.write_text("#!/bin/sh\necho hello from the venv\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    text = shell(root, 'hello-tool && touch "$(dirname "$(command -v hello-tool)")/x"', Sandbox())
+    assert "hello from the venv" in text
+    assert exit_code(text) != 0 and not (venv / "bin" / "x").exists()

@@ -14,6 +14,7 @@ import functools
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,23 @@ def _kept_run_paths() -> list[str]:
     return args
 
 
+def _toolchains_in_tmp(root: str) -> list[str]:
+    """Read-only binds for the user's tools that live under /tmp, which the private /tmp would
+    hide: each PATH directory there (its whole virtual environment, for a venv's bin) and the
+    active virtual environment."""
+    places = [*os.environ.get("PATH", "").split(os.pathsep), os.environ.get("VIRTUAL_ENV", "")]
+    places.append(sys.prefix)
+    binds: list[str] = []
+    for place in filter(None, places):
+        path = os.path.realpath(place)
+        if Path(path).parent.joinpath("pyvenv.cfg").exists():
+            path = str(Path(path).parent)
+        inside = path == root or path.startswith(root + os.sep)
+        if path.startswith("/tmp/") and not inside and os.path.isdir(path) and path not in binds:
+            binds.append(path)
+    return [arg for path in binds for arg in ("--ro-bind", path, path)]
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """How run_shell confines commands: mode auto (when available) | on (required) | off."""
@@ -133,7 +151,8 @@ class Sandbox:
                 )
             return list(argv)
         top = os.path.realpath(root)
-        line = [str(_locate()[0]), *BASE_ARGS, *_kept_run_paths(), "--bind", top, top]
+        line = [str(_locate()[0]), *BASE_ARGS, *_kept_run_paths(), *_toolchains_in_tmp(top)]
+        line += ["--bind", top, top]
         for name in PROTECTED_DIRS:
             # Read-only even inside the workspace: git hooks and config, and the agent's own
             # state, would otherwise run or be trusted outside the sandbox later.
