@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
-import shlex
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -45,6 +43,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from mini_coding_agent.shell_words import command_prefix, split_command
 from mini_coding_agent.tools.edits import atomic_write
 from mini_coding_agent.workspace import STATE_DIR
 
@@ -55,23 +54,6 @@ FILE_NAME = "permissions.toml"
 SHELL = "run_shell"
 RULE_KEYS = ("tool", "command", "path")
 _HEADER = "# mini-coding-agent permission rules: [[allow]] and [[deny]] tables (deny wins)\n"
-_OPERATORS = ";&|()<>`\n"
-_HARMLESS_REDIRECT = re.compile(
-    r"(?:(?<=\s)\d+)?(?:(?:&?>>?|<)\s*/dev/null|>&(?:\d+|-))(?=[\s;&|)]|$)"
-)
-_INTERPRETER = re.compile(r"(?:python|pypy)[\d.]*|node|deno|bun|perl|ruby|php|sh|bash|zsh|dash")
-_SUBCOMMAND_TOOLS = re.compile(
-    r"git|npm|npx|pnpm|yarn|cargo|uvx?|pip3?|poetry|pdm|hatch|go|make|ruff"
-)
-_RUNNERS = re.compile(
-    r"(?:uv|poetry|pdm|hatch|npm|pnpm|yarn) run|(?:npm|pnpm) exec|(?:pnpm|yarn) dlx"
-)
-# Destructive, networked or wrapping commands whose prefix would allow far more than was asked.
-_NEVER_REMEMBERED = re.compile(
-    r"rm|rmdir|mv|cp|dd|ln|ch(?:mod|own|grp)|truncate|shred|find|xargs|sudo|doas|su|env|eval|exec"
-    r"|command|builtin|nohup|timeout|time|nice|watch|curl|wget|ssh|scp|rsync|p?kill|killall"
-    r"|docker|podman"
-)
 
 
 class PermissionsError(ValueError):
@@ -139,34 +121,6 @@ def user_file() -> Path:
     return config / "mini-coding-agent" / FILE_NAME
 
 
-def split_command(command: str) -> tuple[list[list[str]], bool]:
-    """The simple commands of a shell command line as lists of words (quotes removed), and
-    whether it parsed completely (no unclosed quote, no substitution inside quotes)."""
-    lexer = shlex.shlex(
-        _HARMLESS_REDIRECT.sub(" ", command), posix=True, punctuation_chars=_OPERATORS
-    )
-    lexer.whitespace, lexer.commenters, lexer.whitespace_split = " \t\r", "", True
-    parts: list[list[str]] = [[]]
-    complete = True
-    while True:
-        try:
-            token = lexer.get_token()
-        except ValueError:  # an unclosed quote
-            complete = False
-            break
-        if token is None:
-            break
-        if token and not token.strip(_OPERATORS):  # an operator (a quoted one splits too)
-            parts.append([])
-            continue
-        parts[-1].append(token)
-        marks = [token.find(mark) for mark in ("$(", "`") if mark in token]
-        if marks:  # a substitution inside double quotes is a command of its own
-            complete = False
-            parts[-1:-1] = split_command(token[min(marks) :].lstrip("$(`"))[0]
-    return [words for words in parts if words], complete
-
-
 def _glob_match(pattern: list[str], parts: list[str]) -> bool:
     """Whether path segments match glob segments, where a "**" segment spans any number."""
     if not pattern:
@@ -174,23 +128,6 @@ def _glob_match(pattern: list[str], parts: list[str]) -> bool:
     if pattern[0] == "**":
         return any(_glob_match(pattern[1:], parts[i:]) for i in range(len(parts) + 1))
     return bool(parts) and fnmatchcase(parts[0], pattern[0]) and _glob_match(pattern[1:], parts[1:])
-
-
-def _command_prefix(words: list[str]) -> str | None:
-    """The prefix that approving words for the session remembers: the program, plus the
-    subcommand for tools that have them (git status, npm run test, python -m pytest); the
-    whole command for interpreters (python x.py); None for destructive, networked and
-    wrapping commands (rm, curl, sudo, find…), which ask every time."""
-    first, n = words[0], 1
-    if _NEVER_REMEMBERED.fullmatch(first):
-        return None
-    if _INTERPRETER.fullmatch(first):
-        n = 3 if words[1:2] == ["-m"] else max(len(words), 2)
-    elif _SUBCOMMAND_TOOLS.fullmatch(first):
-        n = 3 if _RUNNERS.fullmatch(" ".join(words[:2])) else 2
-        if any(word.startswith("-") for word in words[1:n]):
-            n = len(words)
-    return shlex.join(words[:n]) if len(words) >= n else None
 
 
 def _toml_string(text: str) -> str:
@@ -299,12 +236,12 @@ class Permissions:
 
     def suggest(self, tool_name: str, args: dict[str, Any]) -> list[Rule]:
         """The allow rules that would let this call run again without asking: one per simple
-        command for run_shell (see _command_prefix), the exact path for a write, else the
+        command for run_shell (see command_prefix), the exact path for a write, else the
         tool. Empty when the call cannot be remembered (then offer only once/no)."""
         command, path = args.get("command"), args.get("path")
         if tool_name == SHELL and isinstance(command, str):
             parts, complete = split_command(command)
-            prefixes = [_command_prefix(words) for words in parts]
+            prefixes = [command_prefix(words) for words in parts]
             if not complete or None in prefixes:
                 return []
             return list(dict.fromkeys(Rule("allow", SHELL, command=p) for p in prefixes))

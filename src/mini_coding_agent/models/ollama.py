@@ -23,8 +23,8 @@ from .base import (
     ToolsUnsupported,
     Usage,
 )
+from .http import RETRY_STATUSES, normalize_host, one_line, read_json
 
-RETRY_STATUSES = frozenset({500, 502, 503})
 T = TypeVar("T")
 
 
@@ -271,16 +271,6 @@ def parse_info(name: str, data: dict[str, Any]) -> ModelInfo:
     )
 
 
-def read_json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.read())
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ModelError("bad reply from server: expected a JSON object")
-    return data
-
-
 def error_text(response: httpx.Response) -> str:
     try:
         data = json.loads(response.content)
@@ -289,15 +279,3 @@ def error_text(response: httpx.Response) -> str:
     if isinstance(data, dict) and "error" in data:
         return one_line(data["error"])
     return one_line(response.text) or response.reason_phrase
-
-
-def one_line(value: Any, limit: int = 200) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def normalize_host(host: str) -> str:
-    host = host.strip().rstrip("/")
-    if "://" not in host:
-        host = "http://" + host
-    return host
