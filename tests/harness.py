@@ -50,13 +50,16 @@ class Run:
         return self.model.requests[-1]["messages"]
 
 
-def cli(repo: Path, *args: str, host: str | None = None, stdin: str | None = None, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k != "OLLAMA_HOST"}
+def cli_command(repo: Path, host: str | None = None) -> list[str]:
     command = [sys.executable, "-m", "mini_coding_agent", "--cwd", str(repo)]
-    if host:
-        command += ["--host", host]
+    return [*command, "--host", host] if host else command
+
+
+def cli(repo: Path, *args: str, host: str | None = None, stdin: str | None = None, timeout=60):
+    """The CLI as a subprocess, with no OLLAMA_HOST from the caller's environment."""
+    env = {k: v for k, v in os.environ.items() if k != "OLLAMA_HOST"}
     return subprocess.run(
-        [*command, *args],
+        [*cli_command(repo, host), *args],
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
