@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import close_opened
+
 
 def git(cwd: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
@@ -22,6 +24,13 @@ def repo(tmp_path: Path) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")
     return root
+
+
+@pytest.fixture(autouse=True)
+def close_clients():
+    """Close the model clients the test opened (harness.opened)."""
+    yield
+    close_opened()
 
 
 @pytest.fixture

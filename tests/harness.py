@@ -5,19 +5,39 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 from mini_coding_agent.app import build_runtime
 from mini_coding_agent.events import ToolFinished
-from mini_coding_agent.models.base import ModelReply
+from mini_coding_agent.models.base import ModelClient, ModelReply
 from mini_coding_agent.models.scripted import ScriptedModel
 from mini_coding_agent.permissions import Approval, ApprovalRequest
 from mini_coding_agent.settings import Settings
+
+Client = TypeVar("Client")
+OPENED: list = []  # model clients opened by the running test, closed after it (conftest.py)
 
 
 def reply(*calls, content="", usage=None):
     if usage is None:
         return ModelReply(content=content, tool_calls=list(calls))
     return ModelReply(content=content, tool_calls=list(calls), usage=usage)
+
+
+def opened(client: Client) -> Client:
+    """Keep a model client to be closed when the test ends."""
+    OPENED.append(client)
+    return client
+
+
+def close_opened() -> None:
+    while OPENED:
+        OPENED.pop().close()
+
+
+def ask(client: ModelClient, text: str = "hi", **kwargs) -> ModelReply:
+    """One user message to a model client."""
+    return client.chat([{"role": "user", "content": text}], **kwargs)
 
 
 class Run:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from fakes import FakeOllama, free_port
+from harness import ask, opened
 from mini_coding_agent.models.base import (
     GenerationOptions,
     ModelError,
@@ -38,24 +39,9 @@ def fake():
         yield server
 
 
-OPENED: list[OllamaClient] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients():
-    yield
-    while OPENED:
-        OPENED.pop().close()
-
-
 def client_for(url: str, model: str = MODEL, **kwargs) -> OllamaClient:
     kwargs.setdefault("backoff", 0.01)
-    OPENED.append(OllamaClient(model, url, GenerationOptions(num_ctx=8192), **kwargs))
-    return OPENED[-1]
-
-
-def ask(client: OllamaClient, text: str = "hi", **kwargs):
-    return client.chat([{"role": "user", "content": text}], **kwargs)
+    return opened(OllamaClient(model, url, GenerationOptions(num_ctx=8192), **kwargs))
 
 
 def test_streams_thinking_then_content_deltas_and_usage(fake):

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from fakes import FakeOpenAI, free_port
+from harness import ask, opened
 from mini_coding_agent.models.base import (
     ContextOverflow,
     GenerationOptions,
@@ -40,24 +41,9 @@ def fake():
         yield server
 
 
-OPENED: list[OpenAIClient] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients():
-    yield
-    while OPENED:
-        OPENED.pop().close()
-
-
 def client_for(url: str, model: str = MODEL, **kwargs) -> OpenAIClient:
     kwargs.setdefault("backoff", 0.01)
-    OPENED.append(OpenAIClient(model, url, GenerationOptions(max_new_tokens=256), **kwargs))
-    return OPENED[-1]
-
-
-def ask(client: OpenAIClient, text: str = "hi", **kwargs):
-    return client.chat([{"role": "user", "content": text}], **kwargs)
+    return opened(OpenAIClient(model, url, GenerationOptions(max_new_tokens=256), **kwargs))
 
 
 def test_streams_thinking_then_content_deltas_in_order(fake):

@@ -36,19 +36,13 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import socket
 import string
-import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-Reply = dict[str, Any]
-Responder = Callable[[dict[str, Any]], Reply]
+from .server import FakeHandler, FakeServer, Reply, Responder, output_text, prompt_chars
 
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
     "qwen3.5:4b": {"capabilities": ["completion", "tools", "thinking"], "context_length": 262144},
@@ -64,7 +58,9 @@ METRICS = (
 )
 
 
-class FakeOllama:
+class FakeOllama(FakeServer):
+    chat_path = "/api/chat"
+
     def __init__(
         self,
         models: dict[str, dict[str, Any]] | None = None,
@@ -73,80 +69,12 @@ class FakeOllama:
         chunk_size: int = 4,
         version: str = "0.12.6",
     ) -> None:
-        self.models = {full_name(k): v for k, v in (models or DEFAULT_MODELS).items()}
-        self.responder: Responder = responder or (lambda body: {"content": "done."})
-        self.chunk_size = chunk_size
+        models = {full_name(k): v for k, v in (models or DEFAULT_MODELS).items()}
+        super().__init__(models, responder, chunk_size)
         self.version = version
-        self._queue: deque[Reply | Responder] = deque()
-        self._requests: list[tuple[str, dict[str, Any] | None]] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakeOllama:
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOllama:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "FakeOllama is not started"
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def script(self, *replies: Reply | Responder) -> None:
-        with self._lock:
-            self._queue.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._queue)
-
-    @property
-    def requests(self) -> list[tuple[str, dict[str, Any] | None]]:
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def chat_requests(self) -> list[dict[str, Any]]:
-        return [body or {} for path, body in self.requests if path == "/api/chat"]
-
-    def _record(self, path: str, body: dict[str, Any] | None) -> None:
-        with self._lock:
-            self._requests.append((path, body))
-
-    def _next_reply(self, body: dict[str, Any]) -> Reply:
-        with self._lock:
-            entry = self._queue.popleft() if self._queue else self.responder
-        return entry(body) if callable(entry) else entry
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
 def full_name(model: str) -> str:
@@ -205,13 +133,8 @@ def check_chat(fake: FakeOllama, body: dict[str, Any]) -> tuple[int, str] | None
 
 
 def prompt_estimate(body: dict[str, Any]) -> int:
-    chars = len(json.dumps(body.get("tools"))) if body.get("tools") else 0
-    for message in body.get("messages") or []:
-        chars += len(str(message.get("content") or ""))
-        if message.get("tool_calls"):
-            chars += len(json.dumps(message["tool_calls"]))
     num_ctx = (body.get("options") or {}).get("num_ctx") or 4096
-    return max(1, min(chars // 4, num_ctx))
+    return max(1, min(prompt_chars(body) // 4, num_ctx))
 
 
 def chunks(reply: Reply, size: int) -> list[dict[str, Any]]:
@@ -238,8 +161,7 @@ def chunks(reply: Reply, size: int) -> list[dict[str, Any]]:
 
 
 def final_fields(reply: Reply, body: dict[str, Any], started: float) -> dict[str, Any]:
-    output = (reply.get("content") or "") + (reply.get("thinking") or "")
-    output += json.dumps(reply.get("tool_calls")) if reply.get("tool_calls") else ""
+    output = output_text(reply)
     elapsed = int((time.monotonic() - started) * 1e9)
     defaults = {
         "total_duration": elapsed,
@@ -258,17 +180,12 @@ def final_fields(reply: Reply, body: dict[str, Any], started: float) -> dict[str
 
 
 def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(FakeHandler):
         def do_HEAD(self) -> None:
             self.do_GET()
 
         def do_GET(self) -> None:
-            fake._record(self.path, None)
+            self._receive(fake)
             if self.path == "/":
                 self._send(200, "Ollama is running", "text/plain; charset=utf-8")
             elif self.path == "/api/version":
@@ -279,12 +196,7 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 self._send(404, "404 page not found", "text/plain")
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                body = None
-            fake._record(self.path, body)
+            body = self._receive(fake)
             if not isinstance(body, dict):
                 self._json(400, {"error": "invalid JSON request body"})
             elif self.path == "/api/chat":
@@ -324,16 +236,12 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 return self._json(
                     200, {**base, **stamp(), **merged(pieces), **final_fields(reply, body, started)}
                 )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for message in pieces:
+
+            def line(message: dict[str, Any]) -> None:
                 self._line({**base, **stamp(), "message": message, "done": False})
-                if reply.get("chunk_delay"):
-                    fake._stopping.wait(reply["chunk_delay"])
-            if reply.get("close"):
-                self.close_connection = True
+
+            self._begin_stream("application/x-ndjson")
+            if not self._stream(fake, reply, pieces, line):
                 return None
             if reply.get("mid_stream_error"):
                 self._line({"error": reply["mid_stream_error"]})
@@ -342,25 +250,11 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 self._line(
                     {**base, **stamp(), "message": message, **final_fields(reply, body, started)}
                 )
-            self.wfile.write(b"0\r\n\r\n")
+            self._end()
             return None
 
         def _line(self, obj: dict[str, Any]) -> None:
-            data = (json.dumps(obj, ensure_ascii=False) + "\n").encode()
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
-
-        def _json(self, status: int, obj: dict[str, Any]) -> None:
-            self._send(status, json.dumps(obj), "application/json; charset=utf-8")
-
-        def _send(self, status: int, text: str, content_type: str) -> None:
-            data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            self._chunk((json.dumps(obj, ensure_ascii=False) + "\n").encode())
 
     return Handler
 
@@ -389,10 +283,3 @@ def tag(name: str, spec: dict[str, Any]) -> dict[str, Any]:
         "digest": hashlib.sha256(name.encode()).hexdigest(),
         "details": details(name, spec),
     }
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it (for connection-refused tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

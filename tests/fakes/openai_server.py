@@ -45,21 +45,20 @@ from __future__ import annotations
 import json
 import random
 import string
-import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-Reply = dict[str, Any]
-Responder = Callable[[dict[str, Any]], Reply]
+from .server import FakeHandler, FakeServer, Reply, Responder, output_text, prompt_chars
+
 CHAT = "/v1/chat/completions"
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error"}
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeServer):
+    url_path = "/v1"
+    chat_path = CHAT
+
     def __init__(
         self,
         models: dict[str, dict[str, Any]] | None = None,
@@ -77,9 +76,8 @@ class FakeOpenAI:
         n_ctx: int | None = None,
         reasoning_field: str = "reasoning_content",
     ) -> None:
-        self.models = models if models is not None else {"local-model": {"context_length": 32768}}
-        self.responder: Responder = responder or (lambda body: {"content": "done."})
-        self.chunk_size = chunk_size
+        models = models if models is not None else {"local-model": {"context_length": 32768}}
+        super().__init__(models, responder, chunk_size)
         self.ignore_tools = ignore_tools
         self.reject_tools = reject_tools
         self.reject_json_schema = reject_json_schema
@@ -90,82 +88,9 @@ class FakeOpenAI:
         self.strict_model = strict_model
         self.n_ctx = n_ctx
         self.reasoning_field = reasoning_field
-        self._queue: deque[Reply | Responder] = deque()
-        self._requests: list[tuple[str, dict[str, Any] | None, dict[str, str]]] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakeOpenAI:
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "FakeOpenAI is not started"
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def script(self, *replies: Reply | Responder) -> None:
-        with self._lock:
-            self._queue.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._queue)
-
-    @property
-    def requests(self) -> list[tuple[str, dict[str, Any] | None]]:
-        with self._lock:
-            return [(path, body) for path, body, _ in self._requests]
-
-    @property
-    def headers(self) -> list[dict[str, str]]:
-        """Each request's headers (lower-case names), in the order of `requests`."""
-        with self._lock:
-            return [headers for _, _, headers in self._requests]
-
-    @property
-    def chat_requests(self) -> list[dict[str, Any]]:
-        return [body or {} for path, body in self.requests if path == CHAT]
-
-    def _record(self, path: str, body: dict[str, Any] | None, headers: dict[str, str]) -> None:
-        with self._lock:
-            self._requests.append((path, body, headers))
-
-    def _next_reply(self, body: dict[str, Any]) -> Reply:
-        with self._lock:
-            entry = self._queue.popleft() if self._queue else self.responder
-        return entry(body) if callable(entry) else entry
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
 def error_body(status: int, error: Any) -> dict[str, Any]:
@@ -228,12 +153,7 @@ def check_chat(fake: FakeOpenAI, body: dict[str, Any]) -> tuple[int, dict[str, A
 
 
 def prompt_estimate(body: dict[str, Any]) -> int:
-    chars = len(json.dumps(body.get("tools"))) if body.get("tools") else 0
-    for message in body.get("messages") or []:
-        chars += len(str(message.get("content") or ""))
-        if message.get("tool_calls"):
-            chars += len(json.dumps(message["tool_calls"]))
-    return max(1, chars // 4)
+    return max(1, prompt_chars(body) // 4)
 
 
 def new_id(prefix: str, k: int = 8) -> str:
@@ -275,8 +195,7 @@ def deltas(fake: FakeOpenAI, reply: Reply) -> list[dict[str, Any]]:
 
 
 def usage_of(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
-    output = (reply.get("content") or "") + (reply.get("thinking") or "")
-    output += json.dumps(reply.get("tool_calls")) if reply.get("tool_calls") else ""
+    output = output_text(reply)
     prompt = reply.get("prompt_tokens", prompt_estimate(body))
     completion = reply.get("completion_tokens", max(1, len(output) // 4) if output else 0)
     return {
@@ -320,17 +239,9 @@ def whole_message(pieces: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _headers(self) -> dict[str, str]:
-            return {k.lower(): v for k, v in self.headers.items()}
-
+    class Handler(FakeHandler):
         def do_GET(self) -> None:
-            fake._record(self.path, None, self._headers())
+            self._receive(fake)
             problem = check_key(fake, self._headers())
             if problem:
                 self._json(*problem)
@@ -350,12 +261,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             return {**entry, **spec}
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                body = None
-            fake._record(self.path, body, self._headers())
+            body = self._receive(fake)
             problem = check_key(fake, self._headers())
             if problem:
                 self._json(*problem)
@@ -406,11 +312,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 choice = {"index": 0, "message": whole_message(pieces), "finish_reason": finish}
                 obj = {**base, "object": "chat.completion", "choices": [choice], **extra}
                 return self._json(200, obj)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self._begin_stream("text/event-stream", ("Cache-Control", "no-cache"))
             include_usage = (body.get("stream_options") or {}).get("include_usage")
             chunk = {**base, "object": "chat.completion.chunk"}
             if include_usage:
@@ -427,12 +329,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._event({**chunk, "choices": [choice], **more})
 
             event({"role": "assistant", "content": None})
-            for delta in pieces:
-                event(delta)
-                if reply.get("chunk_delay"):
-                    fake._stopping.wait(reply["chunk_delay"])
-            if reply.get("close"):
-                self.close_connection = True
+            if not self._stream(fake, reply, pieces, event):
                 return None
             if reply.get("mid_stream_error"):
                 self._event(error_body(500, reply["mid_stream_error"]))
@@ -447,24 +344,5 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _event(self, obj: dict[str, Any]) -> None:
             self._chunk(f"data: {json.dumps(obj, ensure_ascii=False)}\n\n".encode())
-
-        def _chunk(self, data: bytes) -> None:
-            if data:
-                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                self.wfile.flush()
-
-        def _end(self) -> None:
-            self.wfile.write(b"0\r\n\r\n")
-
-        def _json(self, status: int, obj: dict[str, Any]) -> None:
-            self._send(status, json.dumps(obj), "application/json; charset=utf-8")
-
-        def _send(self, status: int, text: str, content_type: str) -> None:
-            data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,13 +16,11 @@ from .base import (
     ModelInfo,
     ModelNotFound,
     ModelReply,
-    ModelTimeout,
-    ModelUnavailable,
     ToolCall,
     ToolsUnsupported,
     Usage,
 )
-from .http import RETRY_STATUSES, normalize_host, one_line, read_json
+from .http import http_client, normalize_host, one_line, read_json, send
 
 T = TypeVar("T")
 
@@ -47,9 +44,7 @@ class OllamaClient:
         self.retries = retries
         self.backoff = backoff
         self._info: ModelInfo | None = None
-        self._http = httpx.Client(
-            base_url=self.host, timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))
-        )
+        self._http = http_client(self.host, timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -95,48 +90,20 @@ class OllamaClient:
         read: Callable[[httpx.Response], T],
         stream: ReplyStream | None = None,
     ) -> T:
-        attempt = 0
-        while True:
-            retry = False
-            try:
-                with self._http.stream("POST", path, json=body) as response:
-                    if response.status_code < 400:
-                        return read(response)
-                    response.read()
-                    error = self._status_error(response)
-                    retry = response.status_code in RETRY_STATUSES
-            except httpx.ConnectTimeout:
-                error = ModelUnavailable(
-                    f"cannot reach Ollama at {self.host}: connecting timed out; "
-                    "check the host and that `ollama serve` is running"
-                )
-            except httpx.TimeoutException:
-                raise ModelTimeout(
-                    f"no reply from Ollama at {self.host} within {self.timeout:g} s",
-                    partial=stream.partial() if stream else None,
-                ) from None
-            except httpx.ConnectError as exc:
-                error = ModelUnavailable(
-                    f"cannot connect to Ollama at {self.host} ({one_line(exc)}); "
-                    "start it with `ollama serve`"
-                )
-                retry = True
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-                error = ModelUnavailable(
-                    f"Ollama at {self.host} closed the connection without replying"
-                )
-                retry = True
-            except httpx.HTTPError as exc:
-                raise ModelError(f"cannot talk to Ollama at {self.host}: {one_line(exc)}") from None
-            if stream and stream.started:
-                raise ModelError(
-                    f"Ollama at {self.host} closed the connection mid-reply",
-                    partial=stream.partial(),
-                ) from None
-            if not retry or attempt >= self.retries:
-                raise error from None
-            time.sleep(self.backoff * 2**attempt)
-            attempt += 1
+        return send(
+            self._http,
+            ("POST", path, body),
+            read,
+            self._status_error,
+            server=f"Ollama at {self.host}",
+            hints=(
+                "check the host and that `ollama serve` is running",
+                "start it with `ollama serve`",
+            ),
+            retries=self.retries,
+            backoff=self.backoff,
+            stream=stream,
+        )
 
     def _status_error(self, response: httpx.Response) -> ModelError:
         status = response.status_code

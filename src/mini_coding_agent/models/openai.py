@@ -7,7 +7,6 @@ GET {base_url}/models for the context length when the server reports one.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -27,7 +26,7 @@ from .base import (
     ModelUnavailable,
     ToolsUnsupported,
 )
-from .http import RETRY_STATUSES, normalize_host, one_line, read_json
+from .http import http_client, normalize_host, one_line, read_json, send
 from .openai_wire import ReplyStream, error_object, parse_info, wire_format, wire_messages
 
 T = TypeVar("T")
@@ -68,11 +67,7 @@ class OpenAIClient:
         self.format_mode = FORMAT_MODES[0]
         self._info: ModelInfo | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-        )
+        self._http = http_client(self.base_url + "/", timeout, headers)
 
     def close(self) -> None:
         self._http.close()
@@ -146,50 +141,17 @@ class OpenAIClient:
         read: Callable[[httpx.Response], T],
         stream: ReplyStream | None = None,
     ) -> T:
-        attempt = 0
-        while True:
-            retry = False
-            try:
-                with self._http.stream(method, path, json=body) as response:
-                    if response.status_code < 400:
-                        return read(response)
-                    response.read()
-                    error = self._status_error(response, body or {})
-                    retry = response.status_code in RETRY_STATUSES and type(error) is ModelError
-            except httpx.ConnectTimeout:
-                error = ModelUnavailable(
-                    f"cannot reach the server at {self.base_url}: connecting timed out; "
-                    "is the server running?"
-                )
-            except httpx.TimeoutException:
-                raise ModelTimeout(
-                    f"no reply from the server at {self.base_url} within {self.timeout:g} s",
-                    partial=stream.partial() if stream else None,
-                ) from None
-            except httpx.ConnectError as exc:
-                error = ModelUnavailable(
-                    f"cannot connect to the server at {self.base_url} ({one_line(exc)}); "
-                    "is the server running?"
-                )
-                retry = True
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-                error = ModelUnavailable(
-                    f"the server at {self.base_url} closed the connection without replying"
-                )
-                retry = True
-            except httpx.HTTPError as exc:
-                raise ModelError(
-                    f"cannot talk to the server at {self.base_url}: {one_line(exc)}"
-                ) from None
-            if stream and stream.started:
-                raise ModelError(
-                    f"the server at {self.base_url} closed the connection mid-reply",
-                    partial=stream.partial(),
-                ) from None
-            if not retry or attempt >= self.retries:
-                raise error from None
-            time.sleep(self.backoff * 2**attempt)
-            attempt += 1
+        return send(
+            self._http,
+            (method, path, body),
+            read,
+            lambda response: self._status_error(response, body or {}),
+            server=f"the server at {self.base_url}",
+            hints=("is the server running?", "is the server running?"),
+            retries=self.retries,
+            backoff=self.backoff,
+            stream=stream,
+        )
 
     def _status_error(self, response: httpx.Response, body: dict[str, Any]) -> ModelError:
         status = response.status_code
