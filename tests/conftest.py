@@ -11,6 +11,12 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture(autouse=True)
+def private_config(tmp_path_factory, monkeypatch):
+    """Rules and trust records go to a config folder of the test's own, never the user's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A real git repository with one commit."""

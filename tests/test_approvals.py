@@ -174,3 +174,25 @@ def test_repl_undo_diff_and_permissions(repo: Path, ollama):
     assert "undid turn 1: removed n.py" in out
     assert "no changes in this session" in out and "nothing to undo" in out
     assert not (repo / "n.py").exists()
+
+
+def test_a_shipped_rules_file_counts_only_once_trusted(repo: Path):
+    rules = repo / ".mini-coding-agent" / "permissions.toml"
+    rules.parent.mkdir(exist_ok=True)
+    rules.write_text('[[allow]]\ncommand = "touch"\n\n[[deny]]\ncommand = "rm"\n')
+    touch = reply(call("run_shell", command="touch shipped"))
+    run = Run(repo, [touch, reply(call("run_shell", command="rm README.md")), "ok"], approval="ask")
+    run.ask("go")
+    assert [r.tool for r in run.asked] == ["run_shell"], "the shipped allow rule is ignored"
+    assert not (repo / "shipped").exists() and (repo / "README.md").exists()
+    notices = [e.message for e in run.events if isinstance(e, Notice)]
+    assert any("not accepted" in m for m in notices)
+    assert "/permissions trust" in run.agent.permissions.describe()
+
+    assert "trusted" in run.agent.permissions.trust_project()
+    later = Run(repo, [touch, "ok"], approval="ask")
+    later.ask("go")
+    assert not later.asked and (repo / "shipped").exists()
+    rules.write_text(rules.read_text() + '\n[[allow]]\ncommand = "curl"\n')
+    changed = Run(repo, [], approval="ask")
+    assert changed.agent.permissions.untrusted, "a changed file must be accepted again"

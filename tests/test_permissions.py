@@ -13,6 +13,7 @@ from mini_coding_agent.permissions import (
     deny_all,
     user_file,
 )
+from mini_coding_agent.trust import trust
 
 
 @pytest.fixture
@@ -31,9 +32,11 @@ def write_user(text: str) -> Path:
 
 
 def write_project(root: Path, text: str) -> Path:
+    """The project's rules file, written and accepted by its user (/permissions trust)."""
     path = root / ".mini-coding-agent" / "permissions.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    trust(user_file().parent, path)
     return path
 
 

@@ -278,12 +278,6 @@ DECEPTIVE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ask mode: the approval prompt shows run_shell commands cut at 100 characters "
-    "(summarize) and passes the model's control characters (ESC sequences) to the terminal, "
-    "so what the user approves is not what runs",
-)
 @pytest.mark.parametrize("name", list(DECEPTIVE))
 def test_the_user_sees_exactly_what_they_approve(name, monkeypatch):
     with Area() as area:
@@ -321,12 +315,6 @@ def _run(repo: Path, server: FakeOllama, *args: str) -> subprocess.Popen:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a session killed while a tool runs resumes with the model's tool call and no "
-    "result (OpenAI-compatible servers reject such a conversation with a 400); resume should "
-    "add an 'interrupted' result for every unanswered call",
-)
 def test_a_call_interrupted_by_a_crash_gets_a_result_on_resume(tmp_path):
     repo = make_repo(tmp_path / "repo")
     with FakeOllama() as server:
@@ -353,12 +341,6 @@ def test_a_call_interrupted_by_a_crash_gets_a_result_on_resume(tmp_path):
             assert all(m["role"] == "tool" for m in following) and len(following) == len(calls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a torn last line (a crash mid-write) is skipped on load, but the next record is "
-    "appended to it on the same line, so the resumed session's first record is lost on the "
-    "following load; open() should cut the torn tail (or start a new line) before appending",
-)
 def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path):
     repo = make_repo(tmp_path / "repo")
     with FakeOllama() as server:

@@ -9,9 +9,9 @@ from mini_coding_agent.agent import Agent, Limits
 from mini_coding_agent.budget import Budget
 from mini_coding_agent.context import system_prompt
 from mini_coding_agent.conversation import Conversation
-from mini_coding_agent.events import Sink
+from mini_coding_agent.events import Notice, Sink
 from mini_coding_agent.models.base import GenerationOptions, ModelClient, ModelInfo
-from mini_coding_agent.permissions import Approver, Permissions
+from mini_coding_agent.permissions import UNTRUSTED, Approver, Permissions
 from mini_coding_agent.sessions import Session, SessionStore, WorkingMemory
 from mini_coding_agent.settings import Settings
 from mini_coding_agent.tools import default_registry
@@ -119,7 +119,8 @@ def build_runtime(
         facts = session.header.get("facts", "")
     else:
         tool_mode = choose_tool_mode(settings.tool_mode, info)
-        facts = workspace.snapshot().text() + shell_facts(sandbox)
+        confine = (lambda argv: sandbox.wrap(argv, workspace.root)) if sandbox.active else None
+        facts = workspace.snapshot(confine).text() + shell_facts(sandbox)
         system = system_prompt(facts, registry, tool_mode)
         session = store.create(
             {
@@ -152,4 +153,6 @@ def build_runtime(
         journal=journal,
     )
     agent.use_tool_mode(tool_mode)
+    if permissions.untrusted:
+        sink(Notice(UNTRUSTED.format(path=permissions.project_file)))
     return Runtime(agent, session, workspace, info, settings, settings.resume is not None)

@@ -23,6 +23,7 @@ class Conversation:
     def resume(cls, session: Session) -> Conversation:
         conversation = cls(session.header["system"], session)
         conversation.replay(session.records)
+        conversation.answer_interrupted_calls()
         return conversation
 
     def replay(self, records: list[Record]) -> None:
@@ -34,6 +35,26 @@ class Conversation:
                 self.messages.append(record["message"])
             elif kind == "compaction":
                 self._compact(record["message"], record["keep"])
+
+    def answer_interrupted_calls(self) -> None:
+        """Give every native tool call left without a result (the agent was killed while it
+        ran) an error result: servers reject a conversation with an unanswered call."""
+        calls_at = max(
+            (i for i, m in enumerate(self.messages) if m["role"] == "assistant"), default=0
+        )
+        calls = self.messages[calls_at].get("tool_calls") or []
+        answered = {m.get("tool_call_id") for m in self.messages[calls_at + 1 :]}
+        for call in calls:
+            if call.get("id") not in answered:
+                result = "error: interrupted: the agent stopped before this call finished"
+                self.add(
+                    {
+                        "role": "tool",
+                        "name": call["name"],
+                        "tool_call_id": call.get("id"),
+                        "content": result,
+                    }
+                )
 
     def add(self, message: Message, **meta: Any) -> None:
         self.messages.append(message)

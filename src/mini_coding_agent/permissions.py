@@ -45,6 +45,7 @@ else:  # pragma: no cover
 
 from mini_coding_agent.shell_words import command_prefix, split_command
 from mini_coding_agent.tools.edits import atomic_write
+from mini_coding_agent.trust import is_trusted, trust
 from mini_coding_agent.workspace import STATE_DIR
 
 APPROVAL_MODES = ("ask", "auto", "never")
@@ -54,6 +55,12 @@ FILE_NAME = "permissions.toml"
 SHELL = "run_shell"
 RULE_KEYS = ("tool", "command", "path")
 _HEADER = "# mini-coding-agent permission rules: [[allow]] and [[deny]] tables (deny wins)\n"
+
+
+UNTRUSTED = (
+    "{path} has allow rules you have not accepted (a repository can ship this file): they are "
+    "ignored; /permissions trust accepts them"
+)
 
 
 class PermissionsError(ValueError):
@@ -211,13 +218,34 @@ class Permissions:
         self.root = os.path.realpath(root) if root is not None else None
         self.project_file = project_file  # where allow_always writes
         self.files = list(files)  # where the rules were read from
+        self.untrusted = False  # the project file's allow rules await the user's acceptance
 
     @classmethod
     def load(cls, mode: str, root: str | os.PathLike[str]) -> Permissions:
         """The user's and the project's rules for a workspace; raises PermissionsError."""
         files = [user_file(), Path(root) / STATE_DIR / FILE_NAME]
-        rules = [rule for path in files for rule in read_rules(path)]
-        return cls(mode, rules, root=root, project_file=files[1], files=files)
+        rules = read_rules(files[0])
+        project = read_rules(files[1])
+        untrusted = any(r.effect == "allow" for r in project) and not is_trusted(
+            files[0].parent, files[1]
+        )
+        rules += [r for r in project if r.effect == "deny" or not untrusted]
+        permissions = cls(mode, rules, root=root, project_file=files[1], files=files)
+        permissions.untrusted = untrusted
+        return permissions
+
+    def trust_project(self) -> str:
+        """Accept the project file's current content, its allow rules included."""
+        path = self.project_file
+        if path is None or not path.exists():
+            return "there is no project rules file to trust"
+        try:
+            trust(user_file().parent, path)
+        except OSError as error:
+            raise PermissionsError(f"cannot record trust: {error}") from None
+        self.rules = [r for r in self.rules if r.source != str(path)] + read_rules(path)
+        self.untrusted = False
+        return f"trusted {path}: its allow rules now apply"
 
     def decide(self, tool_name: str, risky: bool, args: dict[str, Any] | None = None) -> Decision:
         if not risky:
@@ -277,6 +305,8 @@ class Permissions:
                         text += f"{key} = {_toml_string(getattr(rule, key))}\n"
             _parse(text, path)  # never write what could not be read back
             _write_text(path, text)
+            if not self.untrusted:  # the user's own file stays accepted as it grows
+                trust(user_file().parent, path)
         except (OSError, UnicodeDecodeError) as error:
             raise PermissionsError(f"{path}: cannot write: {error}") from None
         self.rules = [rule for rule in self.rules if rule not in new] + new
@@ -294,6 +324,8 @@ class Permissions:
         else:
             lines.append("no rules")
         lines += [f"rules file: {path}{'' if path.exists() else ' (none)'}" for path in self.files]
+        if self.untrusted:
+            lines.append(UNTRUSTED.format(path=self.project_file))
         return "\n".join(lines)
 
     def _path_forms(self, raw: str) -> set[str]:

@@ -89,15 +89,20 @@ class SessionStore:
         path = self.directory / f"{wanted}.jsonl"
         if "/" in wanted or not path.is_file():
             raise SessionError(f"no session '{wanted}' in {self.directory}")
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            # A crash mid-write left a torn last line: cut it, so the next record starts
+            # on a line of its own instead of being glued to it (and lost) on a later load.
+            data = data[: data.rfind(b"\n") + 1]
+            os.truncate(path, len(data))
         records = []
-        with path.open("rb") as handle:
-            for raw in handle:
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue  # a torn line from a crash mid-write
-                if isinstance(record, dict):
-                    records.append(record)
+        for raw in data.splitlines():
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue  # a torn line in the middle (from an older version): skip it
+            if isinstance(record, dict):
+                records.append(record)
         if not records or records[0].get("type") != "session":
             raise SessionError(f"session file is not readable: {path}")
         return Session(path, records)

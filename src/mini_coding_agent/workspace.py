@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,17 @@ class PathError(ValueError):
     """A path the agent may not use; the message is one line for the model."""
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
+# Repository config can make git run programs (core.fsmonitor, signature checks); the
+# agent's own git calls turn those off, and the snapshot runs them in the sandbox when it can.
+SAFE_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "log.showSignature=false")
+Wrap = Callable[[list[str]], list[str]]
+
+
+def _git(args: list[str], cwd: Path, wrap: Wrap | None = None) -> str | None:
+    argv = [*SAFE_GIT, *args]
     try:
         done = subprocess.run(
-            ["git", *args],
+            wrap(argv) if wrap else argv,
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -58,6 +66,11 @@ class Workspace:
             raise PathError(f"workspace directory does not exist: {cwd}")
         top = _git(["rev-parse", "--show-toplevel"], start)
         root = Path(top).resolve() if top else start
+        if top and not (root / ".git").exists():
+            raise PathError(
+                f"git says the repository root is {root}, which has no .git (is core.worktree "
+                "set?); refusing to work there"
+            )
         return cls(root=root, cwd=start, is_git=bool(top))
 
     @property
@@ -75,13 +88,20 @@ class Workspace:
         if not candidate.is_absolute():
             candidate = self.root / candidate
         real = Path(os.path.realpath(candidate))
-        if real != self.root and self.root not in real.parents:
+        if not self.contains(real):
             raise PathError(f"path is outside the workspace: {raw}")
         if for_write:
-            rel = real.relative_to(self.root)
-            if rel.parts and rel.parts[0] in PROTECTED_DIRS:
-                raise PathError(f"{rel.parts[0]}/ is protected and cannot be written: {raw}")
+            parts = real.relative_to(self.root).parts
+            # .git anywhere (nested repositories too), in any case (case-insensitive disks).
+            guarded = [p for p in parts if p.lower() == ".git"] or [
+                p for p in parts[:1] if p.lower() == STATE_DIR
+            ]
+            if guarded:
+                raise PathError(f"{guarded[0]}/ is protected and cannot be written: {raw}")
         return real
+
+    def contains(self, real: Path) -> bool:
+        return real == self.root or self.root in real.parents
 
     def rel(self, path: Path) -> str:
         try:
@@ -97,8 +117,9 @@ class Workspace:
             ignore.write_text("# created by mini-coding-agent\n*\n", encoding="utf-8")
         return self.state_dir
 
-    def snapshot(self) -> Snapshot:
-        return Snapshot.collect(self)
+    def snapshot(self, wrap: Wrap | None = None) -> Snapshot:
+        """The repo facts; wrap (the sandbox) confines the git commands it runs."""
+        return Snapshot.collect(self, wrap)
 
 
 @dataclass(frozen=True)
@@ -115,14 +136,14 @@ class Snapshot:
     is_git: bool = False
 
     @classmethod
-    def collect(cls, ws: Workspace) -> Snapshot:
+    def collect(cls, ws: Workspace, wrap: Wrap | None = None) -> Snapshot:
         docs: dict[str, str] = {}
         for base in dict.fromkeys((ws.root, ws.cwd)):
             for name in PROJECT_DOCS:
                 path = base / name
                 key = ws.rel(path)
-                if key in docs or not path.is_file():
-                    continue
+                if key in docs or not path.is_file() or not ws.contains(path.resolve()):
+                    continue  # a doc linked to a file outside must not leak it into the prompt
                 try:
                     text = path.read_text(encoding="utf-8", errors="replace")
                 except OSError:
@@ -130,14 +151,14 @@ class Snapshot:
                 docs[key] = clip_middle(text.strip(), DOC_LIMIT)
         if not ws.is_git:
             return cls(cwd=str(ws.cwd), root=str(ws.root), docs=docs)
-        remote_head = _git(["symbolic-ref", "--short", "refs/remotes/origin/HEAD"], ws.root)
-        status = _git(["status", "--short", "--untracked-files=normal"], ws.root) or ""
-        log = _git(["log", "--oneline", "-5"], ws.root) or ""
+        head = _git(["symbolic-ref", "--short", "refs/remotes/origin/HEAD"], ws.root, wrap)
+        status = _git(["status", "--short", "--untracked-files=normal"], ws.root, wrap) or ""
+        log = _git(["log", "--oneline", "-5"], ws.root, wrap) or ""
         return cls(
             cwd=str(ws.cwd),
             root=str(ws.root),
-            branch=_git(["branch", "--show-current"], ws.root) or "(detached)",
-            default_branch=remote_head.split("/", 1)[-1] if remote_head else "-",
+            branch=_git(["branch", "--show-current"], ws.root, wrap) or "(detached)",
+            default_branch=head.split("/", 1)[-1] if head else "-",
             status=clip_middle(status, STATUS_LIMIT),
             commits=log.splitlines(),
             docs=docs,

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,8 @@ def _run_rg(
     hits: list[str] = []
     more = False
     assert proc.stdout is not None and proc.stderr is not None
+    deadline = threading.Timer(RG_TIMEOUT, proc.kill)  # nothing may block the agent for good
+    deadline.start()
     with proc:
         for raw in proc.stdout:
             if len(hits) == MAX_MATCHES:
@@ -111,6 +114,7 @@ def _run_rg(
         except subprocess.TimeoutExpired:
             proc.kill()
             stderr = b""
+    deadline.cancel()
     return hits, more, stderr.decode("utf-8", errors="replace")
 
 
@@ -183,6 +187,8 @@ def _search(ctx: ToolContext, args: SearchArgs) -> str:
     target = ws.resolve(args.path)
     if not target.exists():
         raise ToolError(f"no such file or directory: {args.path}")
+    if not (target.is_file() or target.is_dir()):
+        raise ToolError(f"{ws.rel(target)} is not a regular file or directory")
     rg = find_rg()
     if rg:
         hits, more, literal = rg_search(rg, ws.root, ws.rel(target), args.pattern)

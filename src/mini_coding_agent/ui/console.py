@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -28,6 +29,15 @@ from mini_coding_agent.tools.registry import summarize
 
 STREAM_TAIL_LINES = 12
 DIFF_LINES = 60
+# Control characters and bidirectional overrides from the model must not steer the terminal
+# (or hide what the user approves): they are shown as escapes instead.
+_UNSEEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    return _UNSEEN.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 class _Waiting:
@@ -55,7 +65,7 @@ class _Waiting:
 
 
 def _tail(text: str) -> str:
-    return "\n".join(text.strip().splitlines()[-STREAM_TAIL_LINES:])
+    return visible("\n".join(text.strip().splitlines()[-STREAM_TAIL_LINES:]))
 
 
 class ConsoleView:
@@ -84,20 +94,20 @@ class ConsoleView:
         elif isinstance(event, ToolStarted):
             self._stop_waiting()
             line = Text("  " * depth + "▸ ", style="cyan")
-            line.append(summarize(event.call.name, event.call.args), style="bold")
+            line.append(visible(summarize(event.call.name, event.call.args)), style="bold")
             self.console.print(line)
         elif isinstance(event, ToolFinished):
             first = event.output.strip().splitlines()[0] if event.output.strip() else "(empty)"
             mark, style = ("✓", "green") if event.ok else ("✗", "red")
             line = Text("  " * depth + f"  {mark} ", style=style)
-            line.append(first[:160], style="dim" if event.ok else "red")
+            line.append(visible(first[:160]), style="dim" if event.ok else "red")
             self.console.print(line)
         elif isinstance(event, Notice):
             self._stop_waiting()
-            self.console.print(Text("  " * depth + f"! {event.message}", style="yellow"))
+            self.console.print(Text("  " * depth + f"! {visible(event.message)}", style="yellow"))
         elif isinstance(event, Final) and self.interactive and depth == 0:
             self._stop_waiting()
-            self.console.print(Markdown(event.text))
+            self.console.print(Markdown(visible(event.text)))
 
     def _start_waiting(self, show_text: bool) -> None:
         self._stop_waiting()
@@ -138,14 +148,19 @@ class TerminalApprover:
                 )
             )
             return Approval("no")
-        if request.diff:
+        if request.tool == "run_shell":
+            command = visible(str(request.args.get("command", "")))
+            console.print(Text("\n".join(f"    $ {line}" for line in command.splitlines())))
+        elif request.diff:
             console.print(render_diff(request.diff))
         elif request.tool == "write_file":
             console.print(Text(_preview(str(request.args.get("content", ""))), style="dim"))
         choices = "y once, s session, a always, N no" if request.remember else "y/N"
         try:
             answer = (
-                console.input(f"  allow [bold]{escape(request.summary)}[/bold]? \\[{choices}] ")
+                console.input(
+                    f"  allow [bold]{escape(visible(request.summary))}[/bold]? \\[{choices}] "
+                )
                 .strip()
                 .lower()
             )
@@ -177,7 +192,7 @@ def render_diff(diff: str, limit: int | None = DIFF_LINES) -> Text:
             if line.startswith("@@")
             else "dim"
         )
-        out.append(f"    {line}\n", style=style)
+        out.append(f"    {visible(line)}\n", style=style)
     hidden = len(lines) - (limit or len(lines))
     if hidden > 0:
         out.append(f"    … {hidden} more diff lines\n", style="dim")
@@ -186,7 +201,7 @@ def render_diff(diff: str, limit: int | None = DIFF_LINES) -> Text:
 
 def _preview(text: str, lines: int = 20) -> str:
     rows = text.splitlines()
-    shown = "\n".join(f"    {row}" for row in rows[:lines])
+    shown = "\n".join(f"    {visible(row)}" for row in rows[:lines])
     if len(rows) > lines:
         shown += f"\n    … {len(rows) - lines} more lines"
     return shown or "    (empty)"

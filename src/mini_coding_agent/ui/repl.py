@@ -11,6 +11,7 @@ from rich.text import Text
 
 from mini_coding_agent.app import Runtime
 from mini_coding_agent.models.base import ModelError
+from mini_coding_agent.permissions import PermissionsError
 from mini_coding_agent.ui.console import ConsoleView, render_diff
 
 COMMANDS = {
@@ -22,7 +23,8 @@ COMMANDS = {
     "/tokens": "context used and what each turn cost in tokens",
     "/undo": "put back the files the last turn changed (repeat to go further back)",
     "/diff": "everything this session changed in the files, as a diff",
-    "/permissions": "the approval mode and the rules in force, with where each comes from",
+    "/permissions": "the approval mode and the rules in force; /permissions trust accepts the "
+    "project's rules file",
     "/compact": "summarise the conversation so far to free context; /compact FOCUS steers it",
     "/exit": "leave (also /quit, Ctrl-D)",
     "/quit": "leave",
@@ -124,6 +126,11 @@ def handle_command(line: str, runtime: Runtime, view: ConsoleView) -> str | None
         journal = runtime.agent.context.journal
         diff = journal.diff() if journal is not None else ""
         console.print(render_diff(diff, limit=None) if diff else "no changes in this session")
+    elif name == "/permissions" and line.split()[1:] == ["trust"]:
+        try:
+            console.print(runtime.agent.permissions.trust_project(), markup=False)
+        except PermissionsError as error:
+            console.print(Text(f"error: {error}", style="red"))
     elif name == "/permissions":
         console.print(runtime.agent.permissions.describe(), markup=False)
     elif name == "/tokens":
