@@ -88,7 +88,6 @@ class Agent:
         self._configure(tool_mode)
         self.facts = facts
         self.permissions = permissions or Permissions("ask")
-        self.approver = approver
         self.sink = sink
         self.limits = limits
         self.memory = memory or WorkingMemory()
