@@ -842,10 +842,6 @@ def _catalogue() -> list[Attack]:
                     "s.connect('{sock}'); s.sendall(b'hi')\"",
                 ),
             ),
-            known="the sandbox unshares the network but a unix socket on the read-only file "
-            "system still accepts connections (a host service such as a Docker socket "
-            "outside /run and /tmp is reachable)",
-            known_modes=RUNS_RISKY,
         )
     )
     add(

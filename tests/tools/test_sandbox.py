@@ -233,3 +233,12 @@ def test_tools_installed_under_tmp_stay_usable_read_only(root, tmp_path_factory,
     text = shell(root, 'hello-tool && touch "$(dirname "$(command -v hello-tool)")/x"', Sandbox())
     assert "hello from the venv" in text
     assert exit_code(text) != 0 and not (venv / "bin" / "x").exists()
+
+
+@needs_bwrap
+def test_unix_sockets_are_refused_but_socketpairs_work(root):
+    python = "python3 -c 'import socket; {}'"
+    refused = shell(root, python.format("socket.socket(socket.AF_UNIX)"), Sandbox())
+    assert exit_code(refused) != 0 and "Permission denied" in refused
+    paired = shell(root, python.format('socket.socketpair(); print("paired")'), Sandbox())
+    assert exit_code(paired) == 0 and "paired" in paired

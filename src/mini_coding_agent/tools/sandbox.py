@@ -10,11 +10,14 @@ their config keep working and caches under it are readable; writes go to the wor
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,47 @@ BASE_ARGS = (
 )  # fmt: skip
 
 
+# A seccomp filter (classic BPF) that makes socket(AF_UNIX, ...) fail with EACCES, and refuses
+# the x32 ABI on x86-64: the sandbox has no network, but a unix socket on the read-only file
+# system would still reach a host service (a Docker socket in $HOME). socketpair() is unaffected.
+_LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
+_ALLOW, _DENY = 0x7FFF0000, 0x00050000 | 13  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EACCES
+_X86_64, _AARCH64, _X32_BIT = 0xC000003E, 0xC00000B7, 0x40000000
+_NO_UNIX_SOCKETS = b"".join(
+    struct.pack("<HBBI", *instruction)
+    for instruction in (
+        (_LD_ABS, 0, 0, 4),  # 0: the architecture
+        (_JEQ, 0, 3, _X86_64),  # 1: x86-64 → 2, else → 5
+        (_LD_ABS, 0, 0, 0),  # 2: the syscall number
+        (_JGE, 7, 0, _X32_BIT),  # 3: x32 → deny
+        (_JEQ, 3, 5, 41),  # 4: socket → 8, else allow
+        (_JEQ, 0, 4, _AARCH64),  # 5: aarch64 → 6, else allow
+        (_LD_ABS, 0, 0, 0),  # 6: the syscall number
+        (_JEQ, 0, 2, 198),  # 7: socket → 8, else allow
+        (_LD_ABS, 0, 0, 16),  # 8: its first argument, the address family
+        (_JEQ, 1, 0, 1),  # 9: AF_UNIX → deny
+        (_RET, 0, 0, _ALLOW),  # 10
+        (_RET, 0, 0, _DENY),  # 11
+    )
+)
+
+
+@functools.cache
+def _seccomp_file() -> str:
+    """The filter, written once per process to a private file bwrap reads through an fd."""
+    fd, path = tempfile.mkstemp(prefix="mini-coding-agent-", suffix=".bpf")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(_NO_UNIX_SOCKETS)
+    atexit.register(lambda: os.path.exists(path) and os.unlink(path))
+    return path
+
+
+def _with_seccomp(bwrap_argv: list[str]) -> list[str]:
+    """bwrap_argv run with the filter on fd 3 (a shell opens it, then execs bwrap, so the
+    process and its group stay the one run_shell kills on timeout)."""
+    return ["/bin/sh", "-c", 'exec "$@" 3<"$0"', _seccomp_file(), *bwrap_argv]
+
+
 class SandboxUnavailable(ToolError):
     """The sandbox is required (mode "on") but bubblewrap cannot run here."""
 
@@ -60,7 +104,8 @@ def _probe(bwrap: str) -> str | None:
     """Run a trivial sandbox once per executable: None if it works, else why not.
 
     bwrap can be installed and still fail, e.g. in containers without user namespaces."""
-    argv = [bwrap, *BASE_ARGS, "--unshare-net", "--unshare-pid", "--die-with-parent", "true"]
+    argv = [bwrap, *BASE_ARGS, "--unshare-net", "--unshare-pid", "--die-with-parent"]
+    argv = _with_seccomp([*argv, "--seccomp", "3", "true"])
     try:
         done = subprocess.run(
             argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT
@@ -165,4 +210,4 @@ class Sandbox:
         # timeout. run_shell starts it in a new session without a terminal, which is what
         # --new-session guards (TIOCSTI) anyway.
         line += ["--unshare-pid", "--die-with-parent", "--setenv", "TMPDIR", "/tmp"]
-        return [*line, "--chdir", top, "--", *argv]
+        return _with_seccomp([*line, "--seccomp", "3", "--chdir", top, "--", *argv])
