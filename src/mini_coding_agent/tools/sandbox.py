@@ -46,27 +46,32 @@ BASE_ARGS = (
 )  # fmt: skip
 
 
-# A seccomp filter (classic BPF) that makes socket(AF_UNIX, ...) fail with EACCES, and refuses
-# the x32 ABI on x86-64: the sandbox has no network, but a unix socket on the read-only file
-# system would still reach a host service (a Docker socket in $HOME). socketpair() is unaffected.
+# A seccomp filter (classic BPF) that makes socket(AF_UNIX, ...) fail with EACCES (and, for
+# 32-bit x86 programs, socketcall; on x86-64 the x32 ABI): the sandbox has no network, but a
+# unix socket on the read-only file system would still reach a host service (a Docker socket
+# in $HOME). socketpair() is unaffected.
 _LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
 _ALLOW, _DENY = 0x7FFF0000, 0x00050000 | 13  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EACCES
-_X86_64, _AARCH64, _X32_BIT = 0xC000003E, 0xC00000B7, 0x40000000
+_X86_64, _AARCH64, _I386, _X32_BIT = 0xC000003E, 0xC00000B7, 0x40000003, 0x40000000
 _NO_UNIX_SOCKETS = b"".join(
     struct.pack("<HBBI", *instruction)
     for instruction in (
         (_LD_ABS, 0, 0, 4),  # 0: the architecture
         (_JEQ, 0, 3, _X86_64),  # 1: x86-64 → 2, else → 5
         (_LD_ABS, 0, 0, 0),  # 2: the syscall number
-        (_JGE, 7, 0, _X32_BIT),  # 3: x32 → deny
-        (_JEQ, 3, 5, 41),  # 4: socket → 8, else allow
-        (_JEQ, 0, 4, _AARCH64),  # 5: aarch64 → 6, else allow
+        (_JGE, 11, 0, _X32_BIT),  # 3: x32 → deny
+        (_JEQ, 7, 9, 41),  # 4: socket → 12, else allow
+        (_JEQ, 0, 2, _AARCH64),  # 5: aarch64 → 6, else → 8
         (_LD_ABS, 0, 0, 0),  # 6: the syscall number
-        (_JEQ, 0, 2, 198),  # 7: socket → 8, else allow
-        (_LD_ABS, 0, 0, 16),  # 8: its first argument, the address family
-        (_JEQ, 1, 0, 1),  # 9: AF_UNIX → deny
-        (_RET, 0, 0, _ALLOW),  # 10
-        (_RET, 0, 0, _DENY),  # 11
+        (_JEQ, 4, 6, 198),  # 7: socket → 12, else allow
+        (_JEQ, 0, 5, _I386),  # 8: i386 → 9, else allow
+        (_LD_ABS, 0, 0, 0),  # 9: the syscall number
+        (_JEQ, 4, 0, 102),  # 10: socketcall → deny
+        (_JEQ, 0, 2, 359),  # 11: socket → 12, else allow
+        (_LD_ABS, 0, 0, 16),  # 12: its first argument, the address family
+        (_JEQ, 1, 0, 1),  # 13: AF_UNIX → deny
+        (_RET, 0, 0, _ALLOW),  # 14
+        (_RET, 0, 0, _DENY),  # 15
     )
 )
 
