@@ -1,5 +1,6 @@
 """Approvals that show the change and stick, permission rules across sessions, and undo."""
 
+import json
 from pathlib import Path
 
 from harness import Run, cli, one_error_line, reply
@@ -196,3 +197,17 @@ def test_a_shipped_rules_file_counts_only_once_trusted(repo: Path):
     rules.write_text(rules.read_text() + '\n[[allow]]\ncommand = "curl"\n')
     changed = Run(repo, [], approval="ask")
     assert changed.agent.permissions.untrusted, "a changed file must be accepted again"
+
+
+def test_undo_refuses_a_tampered_session_record(repo: Path, tmp_path: Path):
+    run = Run(repo, [reply(call("write_file", path="a.txt", content="a\n")), "ok"])
+    run.ask("write")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    session = run.runtime.session.path
+    forged = {"type": "edit", "turn": 1, "path": "../outside.txt", "before": None}
+    session.write_text(session.read_text() + json.dumps(forged) + "\n")
+    resumed = Run(repo, [], resume="latest")
+    message = resumed.agent.undo()
+    assert "could not restore ../outside.txt" in message and "removed a.txt" in message
+    assert outside.read_text() == "keep me\n"

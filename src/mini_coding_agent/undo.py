@@ -9,12 +9,15 @@ recorded as such. Changes made by shell commands are not journaled.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from mini_coding_agent.sessions import Record
 from mini_coding_agent.tools.edits import atomic_write, unified_diff
-from mini_coding_agent.workspace import Workspace
+from mini_coding_agent.workspace import PathError, Workspace
+
+_SHA1 = re.compile(r"[0-9a-f]{40}")
 
 
 class EditJournal:
@@ -51,7 +54,11 @@ class EditJournal:
         self.edits.append(edit)
 
     def _blob(self, blob: str | None) -> bytes | None:
-        return None if blob is None else (self.blobs / blob).read_bytes()
+        if blob is None:
+            return None
+        if not _SHA1.fullmatch(str(blob)):
+            raise OSError(f"the session names an invalid backup: {blob!r}")
+        return (self.blobs / blob).read_bytes()
 
     def undo(self) -> tuple[int, list[str]] | None:
         """Restore the files of the newest turn not yet undone: (turn, what was done to each)."""
@@ -61,16 +68,21 @@ class EditJournal:
         turn = max(turns)
         done = []
         for edit in (e for e in self.edits if e["turn"] == turn):
-            path = self.workspace.root / edit["path"]
-            before = self._blob(edit["before"])
-            if before is None:
-                if path.is_file():
-                    path.unlink()
-                done.append(f"removed {edit['path']}")
-            else:
-                mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-                atomic_write(path, before, mode)
-                done.append(f"restored {edit['path']}")
+            try:
+                # Resolved like any write, so a tampered session file cannot aim outside.
+                path = self.workspace.resolve(edit["path"], for_write=True)
+                before = self._blob(edit["before"])
+                if before is None:
+                    if path.is_file():
+                        path.unlink()
+                    done.append(f"removed {edit['path']}")
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+                    atomic_write(path, before, mode)
+                    done.append(f"restored {edit['path']}")
+            except (OSError, PathError) as error:
+                done.append(f"could not restore {edit['path']}: {error}")
         self.undone.add(turn)
         self.record({"type": "undo", "turn": turn})
         return turn, done
@@ -82,9 +94,13 @@ class EditJournal:
             first.setdefault(edit["path"], edit["before"])
         parts = []
         for name, blob in first.items():
-            path = self.workspace.root / name
-            now = path.read_bytes() if path.is_file() else None
-            before = self._blob(blob)
+            try:
+                path = self.workspace.resolve(name)
+                now = path.read_bytes() if path.is_file() else None
+                before = self._blob(blob)
+            except (OSError, PathError) as error:
+                parts.append(f"# {name}: cannot show: {error}\n")
+                continue
             if before != now:
                 parts.append(unified_diff(before, now, name))
         return "".join(parts)
