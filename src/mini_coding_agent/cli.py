@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as error:
         print(f"mini-coding-agent: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # the disk: a full one, an unwritable state folder
+        print(f"mini-coding-agent: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -50,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         if error.partial is not None and error.partial.content.strip():
             print(f"what arrived before that:\n{error.partial.content.strip()}", file=sys.stderr)
         print(f"(session saved; continue with --resume {runtime.session.id})", file=sys.stderr)
+        return 1
+    except OSError as error:
+        view.close()
+        print(f"mini-coding-agent: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         view.close()

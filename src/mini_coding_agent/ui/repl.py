@@ -88,12 +88,15 @@ def run_repl(runtime: Runtime, view: ConsoleView) -> int:
             continue
         if not line:
             continue
-        if line.startswith("/"):
-            if handle_command(line, runtime, view) == "exit":
-                return 0
-            continue
         try:
+            if line.startswith("/"):
+                if handle_command(line, runtime, view) == "exit":
+                    return 0
+                continue
             runtime.agent.ask(line)
+        except OSError as error:  # the disk (full, unwritable): say so and keep the REPL
+            view.close()
+            console.print(Text(f"error: {error}", style="red"))
         except ModelError as error:
             view.close()
             console.print(Text(f"error: {error}", style="red"))
