@@ -115,3 +115,21 @@ def test_faults_are_one_line_and_the_session_resumes(repo: Path, server, fault, 
     again = cli(repo, *flags, "--resume", "latest", "hi again")
     assert again.returncode == 0, again.stderr
     assert again.stdout == "back\n"
+
+
+def test_shell_commands_do_not_see_the_api_key(repo: Path, monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-secret")
+    with FakeOpenAI(require_key="sk-secret") as fake:
+        fake.script(
+            {
+                "tool_calls": [
+                    {"name": "run_shell", "arguments": {"command": "echo key=${MY_KEY:-none}"}}
+                ]
+            },
+            {"content": "checked"},
+        )
+        flags = ["--provider", "openai", "--model", "m", "--host", fake.url]
+        done = cli(repo, *flags, "--api-key-env", "MY_KEY", "--approval", "auto", "check")
+        assert done.returncode == 0, done.stderr
+        result = fake.chat_requests[-1]["messages"][-1]["content"]
+        assert "key=none" in result and "sk-secret" not in json.dumps(fake.chat_requests)

@@ -78,6 +78,7 @@ class Agent:
         budget: Budget | None = None,
         sandbox: Sandbox | None = None,
         journal: EditJournal | None = None,
+        hidden_env: tuple[str, ...] = (),
         depth: int = 0,
     ):
         self.model = model
@@ -99,6 +100,7 @@ class Agent:
             reads=ReadLog(),
             sandbox=sandbox,
             journal=journal,
+            hidden_env=hidden_env,
         )
         self.calls = CallRunner(registry, self.context, self.permissions, approver, sink)
         self._request = ""

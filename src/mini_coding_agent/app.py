@@ -151,6 +151,7 @@ def build_runtime(
         budget=Budget(num_ctx, settings.max_new_tokens),
         sandbox=sandbox,
         journal=journal,
+        hidden_env=(settings.api_key_env,) if settings.provider == "openai" else (),
     )
     agent.use_tool_mode(tool_mode)
     if permissions.untrusted:

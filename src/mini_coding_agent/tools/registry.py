@@ -40,6 +40,8 @@ class ToolContext:
     reads: ReadLog | None = None
     # Keeps files' contents before the write tools change them, for /undo.
     journal: EditJournal | None = None
+    # Environment variables shell commands must not see (the model server's API key).
+    hidden_env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,15 @@ def _join(threads: list[threading.Thread], grace: float) -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def run_command(command: str, root: Path, timeout: float, sandbox: Sandbox | None = None) -> str:
-    env = {**os.environ, **CHILD_ENV}
+def run_command(
+    command: str,
+    root: Path,
+    timeout: float,
+    sandbox: Sandbox | None = None,
+    hidden: tuple[str, ...] = (),
+) -> str:
+    """Run command; the variables named in hidden (the API key) are left out of its env."""
+    env = {k: v for k, v in os.environ.items() if k not in hidden} | CHILD_ENV
     proc = subprocess.Popen(
         shell_argv(command, root, sandbox),
         cwd=root,
@@ -151,7 +158,7 @@ class RunShellArgs(Args):
 def _run_shell(ctx: ToolContext, args: RunShellArgs) -> str:
     if not args.command.strip():
         raise ToolError("command must not be empty")
-    return run_command(args.command, ctx.workspace.root, args.timeout, ctx.sandbox)
+    return run_command(args.command, ctx.workspace.root, args.timeout, ctx.sandbox, ctx.hidden_env)
 
 
 RUN_SHELL = Tool(
