@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 from mini_coding_agent.actions import action_schema, parse_action
-from mini_coding_agent.budget import Budget, request_chars
+from mini_coding_agent.budget import Budget
 from mini_coding_agent.calls import CallRunner
 from mini_coding_agent.compaction import (
     KEEP_SHARE,
@@ -223,7 +224,7 @@ class Agent:
 
     def prompt_chars(self) -> int:
         """The size of the next request as it stands: every message plus the tool definitions."""
-        return request_chars(self.conversation.messages, self.tool_specs)
+        return self.conversation.chars + self._tool_chars
 
     def use_tool_mode(self, mode: str) -> None:
         """Switch how the model calls tools, mid-session. The system message stays as it is
@@ -244,6 +245,7 @@ class Agent:
             raise ValueError(f"unknown tool mode '{mode}'")
         self.tool_mode = mode
         self.tool_specs = self.registry.specs() if mode == "native" else None
+        self._tool_chars = len(json.dumps(self.tool_specs)) if self.tool_specs else 0
         self.response_format = action_schema(self.registry) if mode == "json" else None
 
     def _query(self, step: int) -> ModelReply:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from mini_coding_agent.models.base import Message, Usage
 
@@ -24,10 +23,6 @@ def message_chars(message: Message) -> int:
     for call in message.get("tool_calls") or ():
         size += len(call.get("name", "")) + len(json.dumps(call.get("args", {})))
     return size
-
-
-def request_chars(messages: list[Message], tools: list[dict[str, Any]] | None) -> int:
-    return sum(map(message_chars, messages)) + (len(json.dumps(tools)) if tools else 0)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mini_coding_agent.budget import message_chars
 from mini_coding_agent.models.base import Message
 from mini_coding_agent.sessions import Record, Session
 
@@ -11,13 +12,14 @@ from mini_coding_agent.sessions import Record, Session
 class Conversation:
     """Messages sent to the model. Only appended to (and reset), so each request extends the last.
 
-    When a session is attached, every message is also written to it as it is appended.
+    When a session is attached, every message is also written to it as it is appended. `chars`
+    is the messages' size, kept as they change, so the budget check each step costs nothing.
     """
 
     def __init__(self, system: str, session: Session | None = None):
-        self.system = system
         self.session = session
         self.messages: list[Message] = [{"role": "system", "content": system}]
+        self.chars = message_chars(self.messages[0])
 
     @classmethod
     def resume(cls, session: Session) -> Conversation:
@@ -30,9 +32,9 @@ class Conversation:
         for record in records:
             kind = record.get("type")
             if kind == "reset":
-                del self.messages[1:]
+                self._truncate()
             elif kind == "message":
-                self.messages.append(record["message"])
+                self._append(record["message"])
             elif kind == "compaction":
                 self._compact(record["message"], record["keep"])
 
@@ -57,7 +59,7 @@ class Conversation:
                 )
 
     def add(self, message: Message, **meta: Any) -> None:
-        self.messages.append(message)
+        self._append(message)
         if self.session is not None:
             self.session.append({"type": "message", "message": message, **meta})
 
@@ -73,8 +75,19 @@ class Conversation:
 
     def _compact(self, summary: Message, keep: int) -> None:
         kept = self.messages[len(self.messages) - keep :] if keep else []
-        self.messages[1:] = [summary, *kept]
+        self._truncate()
+        for message in (summary, *kept):
+            self._append(message)
 
     def reset(self) -> None:
-        del self.messages[1:]
+        self._truncate()
         self.record({"type": "reset"})
+
+    def _append(self, message: Message) -> None:
+        self.messages.append(message)
+        self.chars += message_chars(message)
+
+    def _truncate(self) -> None:
+        """Back to the system message alone."""
+        del self.messages[1:]
+        self.chars = message_chars(self.messages[0])
