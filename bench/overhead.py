@@ -52,6 +52,7 @@ from mini_coding_agent.app import build_runtime  # noqa: E402
 from mini_coding_agent.events import Final, ModelStarted, Notice, ToolStarted  # noqa: E402
 from mini_coding_agent.models.base import ModelReply, ToolCall  # noqa: E402
 from mini_coding_agent.models.scripted import ScriptedModel  # noqa: E402
+from mini_coding_agent.permissions import Approval  # noqa: E402
 from mini_coding_agent.settings import Settings  # noqa: E402
 from mini_coding_agent.tools.registry import ToolRegistry  # noqa: E402
 from mini_coding_agent.workspace import Workspace  # noqa: E402
@@ -296,10 +297,10 @@ def bench_snapshot(root: Path, runs: int) -> dict[str, Any]:
     commands: list[tuple[str, float]] = []
     original = workspace_module._git
 
-    def timed_git(args: list[str], cwd: Path) -> str | None:
+    def timed_git(args: list[str], cwd: Path, wrap=None) -> str | None:
         start = time.perf_counter()
         try:
-            return original(args, cwd)
+            return original(args, cwd, wrap)
         finally:
             commands.append((" ".join(args), time.perf_counter() - start))
 
@@ -426,10 +427,11 @@ def bench_agent(root: Path, turns: int, tool_mode: str, profile: bool) -> dict[s
 
     settings = Settings(cwd=str(root), approval="auto", tool_mode=tool_mode, max_steps=100)
     start = time.perf_counter()
-    runtime = build_runtime(settings, sink=sink, approver=lambda _r: True, client=model)
+    runtime = build_runtime(settings, sink=sink, approver=lambda _r: Approval("once"), client=model)
     startup = time.perf_counter() - start
     agent = runtime.agent
-    agent.registry = ToolRegistry(
+    # The call runner is what runs the tools; the agent's own registry only describes them.
+    agent.calls.registry = ToolRegistry(
         replace(tool, run=tool_time.wrap(tool.run)) for tool in agent.registry
     )
     runtime.session.append = append_time.wrap(runtime.session.append)  # type: ignore[method-assign]
