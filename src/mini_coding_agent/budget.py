@@ -73,15 +73,13 @@ class Budget:
                 f"{number:>4} {t.requests:>8} {t.prompt_tokens:>9,} {t.new_tokens:>8,} "
                 f"{cached:>8,} {t.output_tokens:>9,} {t.seconds:>8.1f}"
             )
-        total = TurnCost()
-        for t in self.turns:
-            total.requests += t.requests
-            total.prompt_tokens += t.prompt_tokens
-            total.new_tokens += t.new_tokens
-            total.output_tokens += t.output_tokens
+        requests, read, new, generated = (
+            sum(getattr(t, name) for t in self.turns)
+            for name in ("requests", "prompt_tokens", "new_tokens", "output_tokens")
+        )
         lines.append(
-            f"this session: {total.requests} requests, {total.prompt_tokens:,} tokens read "
-            f"({total.new_tokens:,} new), {total.output_tokens:,} generated"
+            f"this session: {requests} requests, {read:,} tokens read ({new:,} new), "
+            f"{generated:,} generated"
         )
         return "\n".join(lines)
 
